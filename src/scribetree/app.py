@@ -1,0 +1,103 @@
+"""create_app(): middleware, routers, error handlers and the in-process worker. Nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scribetree import __version__
+from scribetree.compliance.endpoints import router as audit_router
+from scribetree.core import http
+from scribetree.core.config import settings
+from scribetree.core.db import dispose_engines
+from scribetree.core.errors import ScribetreeError
+from scribetree.core.logging import configure_logging
+from scribetree.ops.endpoints import probes
+from scribetree.ops.endpoints import router as ops_router
+from scribetree.ops.metrics import MetricsMiddleware
+from scribetree.tenancy.endpoints import router as tenancy_router
+from scribetree.web import STATIC_DIR, render_error
+from scribetree.web import router as web_router
+
+log = logging.getLogger("scribetree")
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/mcp", "/scim")
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(JSON_PREFIXES)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    worker_task = None
+    if settings.WORKER_IN_PROCESS:
+        from scribetree.core.jobs import Worker
+
+        import scribetree.tasks  # noqa: F401  (registers every actor)
+
+        worker_task = asyncio.create_task(Worker().run(stop), name="in-process-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        if worker_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(worker_task, timeout=30)
+        await dispose_engines()
+
+
+def create_app() -> FastAPI:
+    configure_logging()
+    app = FastAPI(
+        title="Scribe Tree API",
+        version=__version__,
+        description="Everything the Scribe Tree pages can do. Authenticate with a personal API token "
+        "(`Authorization: Bearer st_...`) or the session cookie plus `X-CSRF-Token`.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(http.SecurityMiddleware)  # outermost: request id, size limit, headers
+
+    app.include_router(probes)
+    app.include_router(tenancy_router, prefix="/api/v1")
+    app.include_router(audit_router, prefix="/api/v1")
+    app.include_router(ops_router, prefix="/api/v1")
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(ScribetreeError)
+    async def on_domain_error(request: Request, exc: ScribetreeError):  # noqa: ANN202
+        if wants_json(request):
+            return http.scribetree_error_response(exc)
+        return await render_error(request, exc.status_code, exc.code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError):  # noqa: ANN202
+        if wants_json(request):
+            return http.validation_error_response(exc)
+        return await render_error(request, 422, "ValidationError", "Some of the values are not valid.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
+        if wants_json(request):
+            return http.http_error_response(exc)
+        return await render_error(request, exc.status_code, "HTTPError", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception):  # noqa: ANN202
+        log.exception("unhandled error", extra={"path": request.url.path})
+        if wants_json(request):
+            return http.internal_error_response()
+        return await render_error(request, 500, "InternalError", "Something went wrong on our side.")
+
+    return app

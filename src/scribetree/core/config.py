@@ -1,0 +1,145 @@
+"""The one settings object (STYLE C1). Nothing else in the code base reads ``os.environ``.
+
+Values come from ``SCRIBETREE_*`` environment variables and, for development, from ``.env``
+(``.env.testing`` when ``SCRIBETREE_ENV=testing``). Validation runs at import time so that a
+misconfigured production start stops with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+_DEV_SECRET = "dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105 (refused in production)
+
+
+class Environment(StrEnum):
+    development = "development"
+    testing = "testing"
+    production = "production"
+
+
+def _env_file() -> tuple[str, ...]:
+    env = os.environ.get("SCRIBETREE_ENV", "development")  # C2: the env selects the file
+    return (".env",) if env == "development" else (f".env.{env}",)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SCRIBETREE_", env_file=_env_file(), env_file_encoding="utf-8", extra="ignore"
+    )
+
+    ENV: Environment = Environment.development
+    SECRET_KEY: SecretStr = SecretStr(_DEV_SECRET)
+    BASE_URL: str = "http://127.0.0.1:8000"
+    DATA_DIR: Path = PROJECT_ROOT / "var"
+    DATABASE_URL: str = ""  # empty: the embedded SQLite file under DATA_DIR
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1, le=200)
+    REDIS_URL: str = ""  # empty: in-process rate limits and pub/sub (embedded mode)
+
+    # The in-process worker runs under `serve` unless a deployment runs `scribetree worker`s.
+    WORKER_IN_PROCESS: bool = True
+    WORKER_CONCURRENCY: int = Field(default=4, ge=1, le=64)
+    WORKER_POLL_SECONDS: float = Field(default=1.0, gt=0, le=60)
+    JOB_LEASE_SECONDS: int = Field(default=300, ge=5)
+    WORKER_HEARTBEAT_STALE_SECONDS: int = Field(default=60, ge=5)
+
+    SESSION_COOKIE: str = "st_session"
+    SESSION_IDLE_MINUTES: int = Field(default=120, ge=5)  # expires after this long unused
+    SESSION_MAX_HOURS: int = Field(default=24 * 7, ge=1)  # absolute lifetime
+    COOKIE_SECURE: bool | None = None  # None: secure in production only
+
+    # Lockout: after this many failures for one account, each further attempt waits
+    # LOCKOUT_BASE_SECONDS * 2**(failures - threshold), capped (OWASP Authentication Cheat Sheet).
+    LOCKOUT_THRESHOLD: int = Field(default=5, ge=1)
+    LOCKOUT_BASE_SECONDS: int = Field(default=30, ge=1)
+    LOCKOUT_MAX_SECONDS: int = Field(default=15 * 60, ge=1)
+    RATE_LIMIT_SIGNIN: str = "20/minute"  # per client address, on top of the per-account lockout
+    RATE_LIMIT_RESET: str = "5/minute"
+    RATE_LIMIT_ENABLED: bool = True
+
+    # argon2id, OWASP Password Storage Cheat Sheet (2025): m=19 MiB, t=2, p=1.
+    ARGON2_MEMORY_KIB: int = Field(default=19 * 1024, ge=8)
+    ARGON2_TIME_COST: int = Field(default=2, ge=1)
+    ARGON2_PARALLELISM: int = Field(default=1, ge=1)
+    PASSWORD_HASH_CONCURRENCY: int = Field(default=2, ge=1, le=64)  # threads hashing at once
+
+    RESET_LINK_MINUTES: int = Field(default=60, ge=5)
+    INVITE_LINK_DAYS: int = Field(default=7, ge=1)
+    SUPPORT_ACCESS_MAX_MINUTES: int = Field(default=120, ge=5)
+
+    MAX_BODY_BYTES: int = Field(default=1_000_000, ge=1024)
+    FRAME_ANCESTORS: str = "'self'"  # LMS embedding (LTI) widens this per deployment
+
+    MAIL_FROM: str = "Scribe Tree <no-reply@scribetree.local>"
+    SMTP_HOST: str = ""  # empty: mail is written to DATA_DIR/mail (development only)
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str = ""
+    SMTP_PASSWORD: SecretStr = SecretStr("")
+    SMTP_STARTTLS: bool = True
+
+    DEMO_PASSWORD: SecretStr = SecretStr("scribe-demo-2026")
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    LOG_JSON: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.ENV == Environment.production:
+            secret = self.SECRET_KEY.get_secret_value()
+            if secret == _DEV_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "SCRIBETREE_SECRET_KEY must be set to a random value of at least 32 characters in "
+                    "production (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if not self.DATABASE_URL.startswith("postgresql"):
+                raise ValueError(
+                    "SCRIBETREE_DATABASE_URL must point at PostgreSQL in production "
+                    "(postgresql+psycopg://user:pass@host/db); SQLite is the embedded development default"
+                )
+            if not self.SMTP_HOST:
+                raise ValueError("SCRIBETREE_SMTP_HOST must be set in production so that reset and "
+                                 "invitation links reach people")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        return f"sqlite+aiosqlite:///{self.DATA_DIR / 'scribetree.db'}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV == Environment.production
+
+    @property
+    def is_development(self) -> bool:
+        return self.ENV == Environment.development
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.is_production if self.COOKIE_SECURE is None else self.COOKIE_SECURE
+
+
+class ConfigurationError(SystemExit):
+    """Raised at start-up when settings are invalid; the message says what to change."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = ["Scribe Tree cannot start: the configuration is invalid."]
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            name = f"SCRIBETREE_{where.upper()}" if where != "settings" else "settings"
+            lines.append(f"  - {name}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigurationError("\n".join(lines)) from None
+
+
+settings = load_settings()

@@ -1,0 +1,250 @@
+"""Engines, sessions and the unit of work (STYLE T1–T4, T7).
+
+Two engines: reads and writes. On PostgreSQL both point at the primary today (reads can move to a
+replica by configuration later). On SQLite the write engine holds a single connection and begins
+every transaction with ``BEGIN IMMEDIATE``: writers queue in the pool instead of failing with
+``SQLITE_BUSY`` when a deferred read transaction tries to upgrade, and readers (WAL) never wait.
+
+A unit of work commits once, then runs the after-commit hooks (event delivery, pub/sub). Services
+and repositories never commit (T2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, NewType
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from scribetree.core import clock
+from scribetree.core.config import settings
+from scribetree.core.ids import uuid7
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC; hands back aware UTC on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column; use core.clock.utcnow()")
+        return clock.as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else clock.as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, uuid.UUID: Uuid, str: String}
+
+
+class RecordMixin:
+    """Time-ordered UUID key and creation/modification times."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow, nullable=False)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=clock.utcnow, nullable=True)
+
+
+class TenantScoped:
+    """Every tenant-owned table mixes this in (STYLE N1); an architecture test checks the rest."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 (SQLAlchemy declared_attr)
+        from sqlalchemy import ForeignKey
+
+        return mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+# ---- engines -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Engines:
+    read: AsyncEngine
+    write: AsyncEngine
+    url: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+_engines: Engines | None = None
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=1 if writer else 5,
+        max_overflow=0 if writer else 5,
+        pool_timeout=60,
+        connect_args={"timeout": 30},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (SQLAlchemy pysqlite recipe)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def create_engines(url: str | None = None) -> Engines:
+    url = url or settings.database_url
+    if url.startswith("sqlite"):
+        if ":///" in url:
+            path = url.split(":///", 1)[1]
+            if path and path != ":memory:":
+                from pathlib import Path
+
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return Engines(read=_sqlite_engine(url, writer=False), write=_sqlite_engine(url, writer=True), url=url)
+    engine = create_async_engine(
+        url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=settings.DATABASE_POOL_SIZE, pool_pre_ping=True
+    )
+    return Engines(read=engine, write=engine, url=url)
+
+
+def engines() -> Engines:
+    global _engines
+    if _engines is None:
+        _engines = create_engines()
+    return _engines
+
+
+async def dispose_engines() -> None:
+    global _engines
+    if _engines is not None:
+        await _engines.write.dispose()
+        if _engines.read is not _engines.write:
+            await _engines.read.dispose()
+        _engines = None
+
+
+def use_engines(new: Engines | None) -> None:
+    """Point the process at other engines (tests, `scribetree` commands with --database)."""
+    global _engines
+    _engines = new
+
+
+def make_session(*, write: bool) -> AsyncSession:
+    eng = engines()
+    factory = async_sessionmaker(eng.write if write else eng.read, expire_on_commit=False, autoflush=False)
+    return factory()
+
+
+# ---- unit of work -------------------------------------------------------------------------------------
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
+    """Run ``hook`` once this session's unit of work has committed; dropped on rollback (T4)."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit and run after-commit hooks. Only unit-of-work owners call this (T1, T2)."""
+    await session.commit()
+    hooks: list[AfterCommit] = session.info.pop("after_commit", [])
+    for hook in hooks:
+        await hook()
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop("after_commit", None)
+    await session.rollback()
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(*, write: bool = True) -> AsyncIterator[AsyncSession]:
+    """One job, one CLI command or one MCP call: commits once on success, rolls back on error."""
+    session = make_session(write=write)
+    try:
+        yield session
+        if write:
+            await commit(session)
+        else:
+            await rollback(session)
+    except BaseException:
+        await rollback(session)
+        raise
+    finally:
+        await session.close()
+
+
+# ---- request sessions (the route class in core.http commits them; T1) ----------------------------------
+
+_ReadSession = NewType("_ReadSession", AsyncSession)
+_WriteSession = NewType("_WriteSession", AsyncSession)
+
+
+async def _request_session(request: Request, *, write: bool) -> AsyncSession:
+    key = "write_session" if write else "read_session"
+    existing = getattr(request.state, key, None)
+    if existing is not None:
+        return existing
+    session = make_session(write=write)
+    setattr(request.state, key, session)
+    return session
+
+
+async def get_read_session(request: Request) -> AsyncSession:
+    return await _request_session(request, write=False)
+
+
+async def get_write_session(request: Request) -> AsyncSession:
+    return await _request_session(request, write=True)
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
+WriteSession = Annotated[AsyncSession, Depends(get_write_session)]
+
+
+async def finish_request_sessions(request: Request, *, ok: bool) -> None:
+    """Commit (ok) or roll back the request's sessions, then close them. Called by the route class."""
+    write = getattr(request.state, "write_session", None)
+    read = getattr(request.state, "read_session", None)
+    try:
+        if write is not None:
+            if ok:
+                await commit(write)
+            else:
+                await rollback(write)
+    finally:
+        for s in (write, read):
+            if s is not None:
+                await s.close()
+        request.state.write_session = None
+        request.state.read_session = None

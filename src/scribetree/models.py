@@ -1,0 +1,30 @@
+"""Every table, imported in one place so that Alembic and the architecture tests see the whole schema.
+
+Sits at the top of the layer stack (beside ``app``); no domain imports it.
+"""
+
+from scribetree.core.audit import AuditChainHead, AuditEvent
+from scribetree.core.db import Base
+from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
+from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
+from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
+
+__all__ = [
+    "ApiToken", "AuditChainHead", "AuditEvent", "Base", "ExternalIdentity", "Invitation", "Job",
+    "JobSchedule", "Membership", "PasswordReset", "SupportAccessGrant", "Tenant", "User", "UserSession",
+    "WorkerHeartbeat",
+]
+
+# Global tables: not owned by one tenant (STYLE N1). Each says why. An architecture test fails when a
+# table has no tenant_id and is not listed here.
+GLOBAL_TABLES: dict[str, str] = {
+    "tenants": "the tenants themselves",
+    "users": "a person may belong to several institutions; roles live in tenant-scoped memberships",
+    "user_sessions": "operator sessions act in no tenant; tenant_id is set for every other session",
+    "password_resets": "a password belongs to the person, not to one institution",
+    "audit_events": "tenant_id set per tenant chain; NULL is the platform chain",
+    "audit_chain_heads": "one head per chain, keyed by chain name",
+    "jobs": "tenant_id set for tenant work; NULL for platform jobs",
+    "job_schedules": "platform schedule of periodic jobs",
+    "worker_heartbeats": "worker processes serve every tenant",
+}

@@ -1,0 +1,3 @@
+"""Imports every module that registers job actors, so a worker knows them all (top layer, like app)."""
+
+import scribetree.core.mail  # noqa: F401

@@ -1,0 +1,131 @@
+"""Declarative route authorization (STYLE N5): ``Annotated[AuthContext, Depends(Authorize(...))]``.
+
+The credential is a bearer API token or the session cookie. Cookie-authenticated requests that change
+state must carry the CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``), so another site
+cannot act with the user's cookie. Tokens are not sent by browsers on their own, so they need none.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from scribetree.core import clock
+from scribetree.core.config import settings
+from scribetree.core.db import ReadSession, unit_of_work
+from scribetree.core.errors import Forbidden, ScribetreeError, Unauthorized
+from scribetree.core.http import CSRF_FIELD, CSRF_HEADER, csrf_valid, request_meta
+from scribetree.identity.service import identity
+from scribetree.tenancy.context import AuthContext
+from scribetree.tenancy.permissions import Permission
+from scribetree.tenancy.service import access
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+class CsrfFailed(ScribetreeError):
+    status_code = 403
+    default_detail = (
+        "This form or request is missing its security token or the token has expired. Reload the page and "
+        "try again."
+    )
+
+
+async def current_context(request: Request, session: ReadSession) -> AuthContext | None:
+    """The caller's AuthContext, or None when no valid credential was sent. Cached per request."""
+    if hasattr(request.state, "auth_ctx"):
+        return request.state.auth_ctx
+    meta = request_meta(request)
+    ctx: AuthContext | None = None
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise Unauthorized("Use 'Authorization: Bearer <token>' with a personal API token.")
+        ctx = await access.context_from_token(session, secret.strip(), meta)
+        if ctx is None:
+            raise Unauthorized("This API token is not valid: it may be mistyped, expired or revoked.")
+        await _touch(lambda s: identity.touch_token(s, ctx.tenant_id, ctx.token_id), request, "token")
+    elif cookie := request.cookies.get(settings.SESSION_COOKIE):
+        ctx = await access.context_from_session(session, cookie, meta)
+        if ctx is not None:
+            await _touch(lambda s: identity.touch_session(s, ctx.session_id), request, "session")
+    request.state.auth_ctx = ctx
+    return ctx
+
+
+async def _touch(op, request: Request, kind: str) -> None:  # noqa: ANN001
+    """Record last use at most once a minute per credential, in its own tiny unit of work."""
+    now = clock.utcnow()
+    key = f"{kind}:{request.headers.get('authorization') or request.cookies.get(settings.SESSION_COOKIE)}"
+    seen = _last_touch.get(key)
+    if seen is not None and now - seen < _TOUCH_EVERY:
+        return
+    _last_touch[key] = now
+    if len(_last_touch) > 50_000:
+        _last_touch.clear()
+    async with unit_of_work() as s:
+        await op(s)
+
+
+_last_touch: dict[str, object] = {}
+
+
+class Authorize:
+    """Require a signed-in caller holding ``permissions`` (all of them) in the credential's tenant.
+
+    ``platform=True`` routes act outside any tenant (operators, support), ``None`` either way. No
+    credential → 401;
+    a credential without the permission → 403 (objects of other tenants are 404 in access functions).
+    """
+
+    def __init__(self, *permissions: Permission, platform: bool | None = False) -> None:
+        self.permissions = permissions
+        self.platform = platform
+
+    async def __call__(self, request: Request, session: ReadSession) -> AuthContext:
+        ctx = await current_context(request, session)
+        if ctx is None:
+            raise Unauthorized()
+        if ctx.via == "session" and request.method not in SAFE_METHODS:
+            presented = request.headers.get(CSRF_HEADER)
+            if presented is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                presented = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+            if not csrf_valid(request, presented if isinstance(presented, str) else None):
+                raise CsrfFailed()
+        if self.platform is not None and self.platform != (ctx.tenant_id is None):
+            raise Forbidden(
+                "This is for platform staff; sign in at /ops." if self.platform
+                else "Sign in to an institution to use this."
+            )
+        for p in self.permissions:
+            if not ctx.can(p):
+                raise Forbidden()
+        return ctx
+
+
+def require_csrf_for_anonymous(request: Request, presented: str | None) -> None:
+    """Forms that work before sign-in (sign-in, reset) are bound to the pre-session cookie."""
+    if not csrf_valid(request, presented):
+        raise CsrfFailed()
+
+
+# Route aliases
+Signed = Annotated[AuthContext, Depends(Authorize(Permission.profile_read, platform=None))]
+TenantSigned = Annotated[AuthContext, Depends(Authorize(Permission.profile_read))]
+ProfileWrite = Annotated[AuthContext, Depends(Authorize(Permission.profile_write, platform=None))]
+MembersRead = Annotated[AuthContext, Depends(Authorize(Permission.members_read))]
+MembersWrite = Annotated[AuthContext, Depends(Authorize(Permission.members_write))]
+TenantSettingsWrite = Annotated[AuthContext, Depends(Authorize(Permission.tenant_settings_write))]
+SupportGrantsRead = Annotated[AuthContext, Depends(Authorize(Permission.support_grants_read))]
+AuditRead = Annotated[AuthContext, Depends(Authorize(Permission.audit_read))]
+PlatformSigned = Annotated[AuthContext, Depends(Authorize(Permission.profile_read, platform=True))]
+TenantsManage = Annotated[AuthContext, Depends(Authorize(Permission.tenants_manage, platform=True))]
+JobsManage = Annotated[AuthContext, Depends(Authorize(Permission.jobs_manage, platform=True))]
+SupportEnter = Annotated[AuthContext, Depends(Authorize(Permission.support_enter, platform=True))]
+AnySigned = Annotated[AuthContext | None, Depends(current_context)]

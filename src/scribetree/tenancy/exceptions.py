@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from scribetree.core.errors import Conflict, InvalidInput, NotFound, ScribetreeError
+
+
+class TenancyError(ScribetreeError):
+    pass
+
+
+class TenantNotFound(NotFound):
+    default_detail = "No institution was found at this address."
+
+
+class TenantSuspended(TenancyError):
+    status_code = 403
+    default_detail = (
+        "This institution's access to Scribe Tree is suspended. Your work is kept; ask your institution's "
+        "administrator for details."
+    )
+
+
+class MembershipNotFound(NotFound):
+    default_detail = "No such member in this institution."
+
+
+class InvitationNotFound(NotFound):
+    default_detail = "No such invitation."
+
+
+class SlugTaken(Conflict):
+    default_detail = "Another institution already uses this address (slug)."
+
+
+class LastAdmin(Conflict):
+    default_detail = (
+        "This is the institution's only active admin. Make someone else an admin first, so the institution "
+        "is never left without one."
+    )
+
+
+class AlreadyMember(Conflict):
+    default_detail = "This person is already a member of the institution."
+
+
+class ScopeNotAllowed(InvalidInput):
+    default_detail = "Your role cannot grant one of the requested scopes."
+
+
+class SupportAccessInvalid(InvalidInput):
+    pass
