@@ -1,6 +1,7 @@
 import os  # noqa: I001  (line 1 of the suite: the environment must be set before scribetree loads)
 
 os.environ["SCRIBETREE_ENV"] = "testing"
+os.environ.setdefault("SCRIBETREE_DATA_DIR", __import__("tempfile").mkdtemp(prefix="scribetree-data-"))
 os.environ.setdefault("SCRIBETREE_ARGON2_MEMORY_KIB", "64")  # hashing cost is not what tests measure
 os.environ.setdefault("SCRIBETREE_ARGON2_TIME_COST", "1")
 os.environ.setdefault("SCRIBETREE_WORKER_IN_PROCESS", "false")

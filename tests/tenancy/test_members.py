@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from scribetree.core import clock
+from scribetree.core.audit import AuditEvent
+from scribetree.core.config import settings
+from scribetree.tenancy.models import Membership, Role
+from tests.factories.tenancy import PASSWORD, create_member
+from tests.tenancy.mailbox import last_link
+
+
+class TestInvitations:
+    @pytest.mark.auth(role="institution_admin")
+    async def test_invite_new_person_who_accepts(self, client, anon, session, tenant):
+        r = await client.post("/api/v1/invitations", json={"email": "New.Person@Example.edu", "role": "educator"})
+        assert r.status_code == 201, r.text
+        token = await last_link("new.person@example.edu", "invite")
+        preview = (await anon.get(f"/api/v1/invitation-links/{token}")).json()
+        assert preview["role"] == "educator" and preview["tenant"]["slug"] == tenant.slug
+        assert preview["has_account"] is False
+        r = await anon.post("/api/v1/invitation-links/accept", json={"token": token})
+        assert r.status_code == 422 and "choose a password" in r.json()["detail"]
+        r = await anon.post("/api/v1/invitation-links/accept",
+                            json={"token": token, "display_name": "New Person", "password": PASSWORD})
+        assert r.status_code == 200 and r.json()["role"] == "educator"
+        assert (await anon.get("/api/v1/me")).json()["display_name"] == "New Person"
+        r = await anon.post("/api/v1/invitation-links/accept",
+                            json={"token": token, "display_name": "Again", "password": PASSWORD})
+        assert r.status_code == 400 and r.json()["error"] == "LinkInvalid"
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_existing_account_joins_a_second_institution(self, client, anon, session, other_tenant):
+        user, _ = await create_member(session, other_tenant)
+        await session.commit()
+        await client.post("/api/v1/invitations", json={"email": user.email, "role": "teaching_assistant"})
+        token = await last_link(user.email, "invite")
+        assert (await anon.get(f"/api/v1/invitation-links/{token}")).json()["has_account"] is True
+        r = await anon.post("/api/v1/invitation-links/accept", json={"token": token})
+        assert r.status_code == 200 and r.json()["role"] == "teaching_assistant"
+        rows = (await session.execute(select(Membership).where(Membership.user_id == user.id))).scalars().all()
+        assert len(rows) == 2
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_expired_and_revoked_invitations(self, client, anon):
+        inv = (await client.post("/api/v1/invitations", json={"email": "late@example.edu"})).json()
+        token = await last_link("late@example.edu", "invite")
+        with clock.travel(timedelta(days=settings.INVITE_LINK_DAYS, seconds=1)):
+            assert (await anon.get(f"/api/v1/invitation-links/{token}")).status_code == 400
+        assert (await client.get("/api/v1/invitations")).json()[0]["id"] == inv["id"]
+        assert (await client.delete(f"/api/v1/invitations/{inv['id']}")).json()["revoked_at"]
+        assert (await anon.get(f"/api/v1/invitation-links/{token}")).status_code == 400
+        assert (await client.get("/api/v1/invitations")).json() == []
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_inviting_a_current_member_is_a_conflict(self, client, session, tenant):
+        user, _ = await create_member(session, tenant)
+        await session.commit()
+        r = await client.post("/api/v1/invitations", json={"email": user.email})
+        assert r.status_code == 409 and r.json()["error"] == "AlreadyMember"
+
+    @pytest.mark.auth(role="educator")
+    async def test_educators_cannot_invite(self, client):
+        r = await client.post("/api/v1/invitations", json={"email": "x@example.edu"})
+        assert r.status_code == 403
+
+
+class TestMembers:
+    @pytest.mark.auth(role="institution_admin")
+    async def test_list_filter_and_search(self, client, session, tenant, other_tenant):
+        await create_member(session, tenant, Role.student, display_name="Zoe Student")
+        await create_member(session, tenant, Role.educator, display_name="Eve Educator")
+        await create_member(session, other_tenant, Role.student, display_name="Other Student")
+        await session.commit()
+        page = (await client.get("/api/v1/members")).json()
+        assert page["total"] == 3  # the admin, Zoe and Eve; never the other tenant's people
+        names = [m["display_name"] for m in (await client.get("/api/v1/members?role=student")).json()["items"]]
+        assert names == ["Zoe Student"]
+        assert (await client.get("/api/v1/members?q=eve")).json()["total"] == 1
+        assert (await client.get("/api/v1/members?limit=1&offset=1")).json()["items"][0]["display_name"]
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_change_role_is_audited(self, client, session, tenant):
+        user, m = await create_member(session, tenant, Role.student)
+        await session.commit()
+        r = await client.patch(f"/api/v1/members/{m.id}", json={"role": "teaching_assistant"})
+        assert r.status_code == 200 and r.json()["role"] == "teaching_assistant"
+        ev = (await session.execute(select(AuditEvent).where(AuditEvent.action == "member.role_changed"))).scalar_one()
+        assert ev.details == {"from": "student", "to": "teaching_assistant"} and ev.tenant_id == tenant.id
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_bad_role_leaves_member_unchanged(self, client, session, tenant):
+        _, m = await create_member(session, tenant, Role.student)
+        await session.commit()
+        r = await client.patch(f"/api/v1/members/{m.id}", json={"role": "emperor"})
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "body.role"
+        await session.refresh(m)
+        assert m.role == Role.student
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_the_last_admin_cannot_be_demoted_or_deactivated(self, client, session, auth_ctx):
+        me = (await client.get("/api/v1/members?role=institution_admin")).json()["items"][0]
+        r = await client.patch(f"/api/v1/members/{me['membership_id']}", json={"role": "educator"})
+        assert r.status_code == 409 and r.json()["error"] == "LastAdmin"
+        r = await client.post(f"/api/v1/members/{me['membership_id']}/deactivate")
+        assert r.status_code == 409
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_other_tenants_members_are_not_found(self, client, session, other_tenant):
+        _, m = await create_member(session, other_tenant, Role.student)
+        await session.commit()
+        for call in (client.get(f"/api/v1/members/{m.id}"),
+                     client.patch(f"/api/v1/members/{m.id}", json={"role": "educator"}),
+                     client.post(f"/api/v1/members/{m.id}/deactivate")):
+            r = await call
+            assert r.status_code == 404 and r.json()["error"] == "MembershipNotFound"
+        await session.refresh(m)
+        assert m.role == Role.student and m.status == "active"
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_branding(self, client, anon, tenant):
+        r = await client.patch("/api/v1/tenant/branding", json={"display_name": "Northfield", "primary_color": "#003366"})
+        assert r.status_code == 200
+        pub = (await anon.get(f"/api/v1/tenants/{tenant.slug}")).json()
+        assert pub["display_name"] == "Northfield" and pub["primary_color"] == "#003366" and "plan" not in pub
+        r = await client.patch("/api/v1/tenant/branding", json={"logo_url": "javascript:alert(1)"})
+        assert r.status_code == 422
