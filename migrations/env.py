@@ -27,7 +27,7 @@ def run() -> None:
         _migrate(connection)
 
 
-def _migrate(conn) -> None:  # noqa: ANN001
+def _migrate(conn) -> None:
     context.configure(
         connection=conn,
         target_metadata=Base.metadata,

@@ -18,8 +18,14 @@ from tests.factories.tenancy import PASSWORD, create_member
 def cli(database_url: str, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items()}
     base.update({"SCRIBETREE_DATABASE_URL": database_url, "SCRIBETREE_DATA_DIR": str(settings.DATA_DIR), **env})
-    return subprocess.run([sys.executable, "-m", "scribetree.cli", *args], capture_output=True, text=True,
-                          input=stdin, env=base, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scribetree.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=base,
+        timeout=120,
+    )
 
 
 class TestCli:
@@ -32,7 +38,9 @@ class TestCli:
     async def test_demo_is_idempotent_and_prints_sign_ins(self, database_url, session):
         first = cli(database_url, "demo")
         assert first.returncode == 0, first.stderr
-        assert "admin@maplewood.example.edu" in first.stdout and settings.DEMO_PASSWORD.get_secret_value() in first.stdout
+        assert (
+            "admin@maplewood.example.edu" in first.stdout and settings.DEMO_PASSWORD.get_secret_value() in first.stdout
+        )
         second = cli(database_url, "demo")
         assert second.returncode == 0 and "0 new people" in second.stdout
         tenants = (await session.execute(select(Tenant).where(Tenant.slug == "demo"))).scalars().all()
@@ -44,15 +52,33 @@ class TestCli:
         assert len(accounts) == 17
 
     def test_demo_is_refused_in_production(self, database_url):
-        r = cli(database_url, "demo", SCRIBETREE_ENV="production", SCRIBETREE_SECRET_KEY="x" * 40,
-                SCRIBETREE_SMTP_HOST="smtp.example.org")
+        r = cli(
+            database_url,
+            "demo",
+            SCRIBETREE_ENV="production",
+            SCRIBETREE_SECRET_KEY="x" * 40,
+            SCRIBETREE_SMTP_HOST="smtp.example.org",
+        )
         assert r.returncode != 0
 
     async def test_tenant_and_user_create(self, database_url, session):
         r = cli(database_url, "tenant", "create", "--slug", "ridgeway", "--name", "Ridgeway College", "--activate")
         assert r.returncode == 0, r.stderr
-        r = cli(database_url, "user", "create", "--email", "t@ridgeway.example.edu", "--name", "T",
-                "--tenant", "ridgeway", "--role", "educator", "--password-stdin", stdin=PASSWORD + "\n")
+        r = cli(
+            database_url,
+            "user",
+            "create",
+            "--email",
+            "t@ridgeway.example.edu",
+            "--name",
+            "T",
+            "--tenant",
+            "ridgeway",
+            "--role",
+            "educator",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
         assert r.returncode == 0, r.stderr
         r = cli(database_url, "tenant", "create", "--slug", "ridgeway", "--name", "Again")
         assert r.returncode == 1 and "already uses" in r.stderr
@@ -67,10 +93,13 @@ class TestCli:
         ok = cli(database_url, "audit", "verify")
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert f"chain {tenant.id}: 3 entries intact" in ok.stdout
-        target = (await session.execute(select(AuditEvent).where(AuditEvent.tenant_id == tenant.id,
-                                                                 AuditEvent.seq == 2))).scalar_one()
-        await session.execute(text("UPDATE audit_events SET actor_label = 'someone-else@example.edu' WHERE id = :id"),
-                              {"id": target.id.hex if database_url.startswith("sqlite") else target.id})
+        target = (
+            await session.execute(select(AuditEvent).where(AuditEvent.tenant_id == tenant.id, AuditEvent.seq == 2))
+        ).scalar_one()
+        await session.execute(
+            text("UPDATE audit_events SET actor_label = 'someone-else@example.edu' WHERE id = :id"),
+            {"id": target.id.hex if database_url.startswith("sqlite") else target.id},
+        )
         await session.commit()
         bad = cli(database_url, "audit", "verify", "--tenant", tenant.slug)
         assert bad.returncode == 1

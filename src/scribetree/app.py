@@ -39,9 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = asyncio.Event()
     worker_task = None
     if settings.WORKER_IN_PROCESS:
-        from scribetree.core.jobs import Worker
-
         import scribetree.tasks  # noqa: F401  (registers every actor)
+        from scribetree.core.jobs import Worker
 
         worker_task = asyncio.create_task(Worker().run(stop), name="in-process-worker")
     try:
@@ -76,25 +75,25 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(ScribetreeError)
-    async def on_domain_error(request: Request, exc: ScribetreeError):  # noqa: ANN202
+    async def on_domain_error(request: Request, exc: ScribetreeError):
         if wants_json(request):
             return http.scribetree_error_response(exc)
         return await render_error(request, exc.status_code, exc.code, exc.detail)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation_error(request: Request, exc: RequestValidationError):  # noqa: ANN202
+    async def on_validation_error(request: Request, exc: RequestValidationError):
         if wants_json(request):
             return http.validation_error_response(exc)
         return await render_error(request, 422, "ValidationError", "Some of the values are not valid.")
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
+    async def on_http_error(request: Request, exc: StarletteHTTPException):
         if wants_json(request):
             return http.http_error_response(exc)
         return await render_error(request, exc.status_code, "HTTPError", str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def on_bug(request: Request, exc: Exception):  # noqa: ANN202
+    async def on_bug(request: Request, exc: Exception):
         log.exception("unhandled error", extra={"path": request.url.path})
         if wants_json(request):
             return http.internal_error_response()

@@ -74,9 +74,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Run migrations first.")] = True,
-    worker: Annotated[bool | None, typer.Option("--worker/--no-worker",
-                                                help="Run the job worker in this process (default: from "
-                                                     "SCRIBETREE_WORKER_IN_PROCESS).")] = None,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the job worker in this process (default: from SCRIBETREE_WORKER_IN_PROCESS).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and API (and, by default, the in-process job worker)."""
     import uvicorn
@@ -87,16 +91,22 @@ def serve(
         migrate()
     if worker is not None:
         settings.WORKER_IN_PROCESS = worker
-    uvicorn.run("scribetree.app:create_app", factory=True, host=host, port=port, proxy_headers=True,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        "scribetree.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command("worker")
 def worker_cmd() -> None:
     """Run a standalone job worker until SIGTERM/SIGINT (finishes running jobs, then exits)."""
-    from scribetree.core import jobs
-
     import scribetree.tasks  # noqa: F401  (registers every actor)
+    from scribetree.core import jobs
 
     _run(jobs.run_worker_forever)
 
@@ -120,7 +130,9 @@ def demo() -> None:
     typer.echo("")
     typer.secho("Demo institution: Maplewood University (demo)", bold=True)
     typer.echo(f"  {'created' if result.created_tenant else 'already there'}; {result.created_people} new people")
-    typer.echo(f"  Sign in at {settings.BASE_URL}/t/{DEMO_SLUG}/signin   (platform staff: {settings.BASE_URL}/ops/signin)")
+    typer.echo(
+        f"  Sign in at {settings.BASE_URL}/t/{DEMO_SLUG}/signin   (platform staff: {settings.BASE_URL}/ops/signin)"
+    )
     typer.echo(f"  Password for every demo account: {password}")
     for acc in result.accounts:
         typer.echo(f"    {acc['role']:<20} {acc['email']:<52} {acc['name']}")
@@ -194,8 +206,9 @@ def user_create(
 
     async def go() -> Any:
         async with unit_of_work() as session:
-            user = await identity.create_user(session, email=email, display_name=name, password=password,
-                                              platform_role=platform_v)
+            user = await identity.create_user(
+                session, email=email, display_name=name, password=password, platform_role=platform_v
+            )
             if tenant:
                 t = await tenant_service.resolve(session, slug=tenant)
                 await member.add_member(session, t.id, user, role_v)
@@ -236,9 +249,11 @@ def audit_verify(
         if r["ok"]:
             typer.echo(f"ok      chain {r['chain']}: {r['checked']} entries intact")
         else:
-            typer.secho(f"BROKEN  chain {r['chain']}: {r['problem']} (entry id {r['first_bad_id'] or '-'}, "
-                        f"seq {r['first_bad_seq']}; {r['checked']} entries before it are intact)",
-                        fg=typer.colors.RED)
+            typer.secho(
+                f"BROKEN  chain {r['chain']}: {r['problem']} (entry id {r['first_bad_id'] or '-'}, "
+                f"seq {r['first_bad_seq']}; {r['checked']} entries before it are intact)",
+                fg=typer.colors.RED,
+            )
     if not results:
         typer.echo("No audit entries yet.")
     if broken:
@@ -263,9 +278,8 @@ def jobs_stats() -> None:
 @jobs_app.command("run-pending")
 def jobs_run_pending() -> None:
     """Run every due job once in this process, then exit (maintenance and scripts)."""
-    from scribetree.core import jobs
-
     import scribetree.tasks  # noqa: F401
+    from scribetree.core import jobs
 
     n = _run(jobs.run_pending)
     typer.echo(f"Ran {n} job(s).")
@@ -284,5 +298,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-

@@ -20,15 +20,27 @@ from scribetree.tenancy.service import member, tenant_service
 DEMO_SLUG = "demo"
 DEMO_NAME = "Maplewood University (demo)"
 STUDENTS = [
-    "Amara Okafor", "Benjamin Hughes", "Chen Wei", "Daniela Restrepo", "Elif Yilmaz", "Farah Haddad",
-    "Gabriel Santos", "Hana Sato", "Isaac Mensah", "Julia Kowalska", "Kofi Asante", "Lena Fischer",
+    "Amara Okafor",
+    "Benjamin Hughes",
+    "Chen Wei",
+    "Daniela Restrepo",
+    "Elif Yilmaz",
+    "Farah Haddad",
+    "Gabriel Santos",
+    "Hana Sato",
+    "Isaac Mensah",
+    "Julia Kowalska",
+    "Kofi Asante",
+    "Lena Fischer",
 ]
 PEOPLE: list[tuple[str, str, Role | PlatformRole]] = [
     ("admin@maplewood.example.edu", "Morgan Reyes", Role.institution_admin),
     ("r.patel@maplewood.example.edu", "Dr. Riya Patel", Role.educator),
     ("t.nguyen@maplewood.example.edu", "Thomas Nguyen", Role.educator),
-    *[(f"{n.split()[0].lower()}.{n.split()[1].lower()}@students.maplewood.example.edu", n, Role.student)
-      for n in STUDENTS],
+    *[
+        (f"{n.split()[0].lower()}.{n.split()[1].lower()}@students.maplewood.example.edu", n, Role.student)
+        for n in STUDENTS
+    ],
     ("operator@scribetree.example.com", "Sam Operator", PlatformRole.operator),
     ("support@scribetree.example.com", "Alex Support", PlatformRole.support),
 ]
@@ -61,15 +73,22 @@ async def seed_demo(session: AsyncSession) -> DemoResult:
         user = await identity.get_by_email(session, email)
         if user is None:
             platform_role = role if isinstance(role, PlatformRole) else None
-            user = await identity.create_user(session, email=email, display_name=name, password=password,
-                                              platform_role=platform_role)
+            user = await identity.create_user(
+                session, email=email, display_name=name, password=password, platform_role=platform_role
+            )
             created += 1
         if isinstance(role, Role):
             memberships = {t.id for _, t in await member.memberships_of(session, user.id)}
             if tenant.id not in memberships:
                 await member.add_member(session, tenant.id, user, role)
-        accounts.append({"email": email, "name": name, "role": role.value,
-                         "area": "platform" if isinstance(role, PlatformRole) else "institution"})
+        accounts.append(
+            {
+                "email": email,
+                "name": name,
+                "role": role.value,
+                "area": "platform" if isinstance(role, PlatformRole) else "institution",
+            }
+        )
     await session.flush()
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     (settings.DATA_DIR / "demo-accounts.json").write_text(json.dumps(accounts, indent=2))

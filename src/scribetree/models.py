@@ -10,8 +10,20 @@ from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset
 from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
 
 __all__ = [
-    "ApiToken", "AuditChainHead", "AuditEvent", "Base", "ExternalIdentity", "Invitation", "Job",
-    "JobSchedule", "Membership", "PasswordReset", "SupportAccessGrant", "Tenant", "User", "UserSession",
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
+    "Base",
+    "ExternalIdentity",
+    "Invitation",
+    "Job",
+    "JobSchedule",
+    "Membership",
+    "PasswordReset",
+    "SupportAccessGrant",
+    "Tenant",
+    "User",
+    "UserSession",
     "WorkerHeartbeat",
 ]
 

@@ -44,9 +44,17 @@ class TestSettings:
         assert not s.cookie_secure
 
     def test_the_cli_explains_a_bad_production_start(self, tmp_path):
-        r = subprocess.run([sys.executable, "-m", "scribetree.cli", "init"], capture_output=True, text=True,
-                           timeout=60, env={**{k: v for k, v in os.environ.items() if not k.startswith("SCRIBETREE_")},
-                                            "SCRIBETREE_ENV": "production", "SCRIBETREE_DATA_DIR": str(tmp_path)})
+        r = subprocess.run(
+            [sys.executable, "-m", "scribetree.cli", "init"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("SCRIBETREE_")},
+                "SCRIBETREE_ENV": "production",
+                "SCRIBETREE_DATA_DIR": str(tmp_path),
+            },
+        )
         assert r.returncode == 2
         assert "cannot start" in r.stderr and "SCRIBETREE_SECRET_KEY" in r.stderr
         assert "Traceback" not in r.stderr

@@ -24,8 +24,11 @@ async def password_hash(password: str = PASSWORD) -> str:
 async def create_tenant(session: AsyncSession, **overrides: object) -> Tenant:
     n = next(_seq)
     values: dict[str, object] = {
-        "slug": f"inst-{n}", "name": f"Institution {n}", "type": TenantType.higher_ed,
-        "status": TenantStatus.active, "display_name": f"Institution {n}",
+        "slug": f"inst-{n}",
+        "name": f"Institution {n}",
+        "type": TenantType.higher_ed,
+        "status": TenantStatus.active,
+        "display_name": f"Institution {n}",
     }
     values.update(overrides)
     tenant = Tenant(**values)
@@ -45,8 +48,12 @@ async def create_user(session: AsyncSession, *, password: str | None = PASSWORD,
 
 
 async def create_member(
-    session: AsyncSession, tenant: Tenant, role: Role = Role.student, *,
-    status: MembershipStatus = MembershipStatus.active, **user_overrides: object,
+    session: AsyncSession,
+    tenant: Tenant,
+    role: Role = Role.student,
+    *,
+    status: MembershipStatus = MembershipStatus.active,
+    **user_overrides: object,
 ) -> tuple[User, Membership]:
     user = await create_user(session, **user_overrides)
     m = Membership(tenant_id=tenant.id, user_id=user.id, role=role, status=status)

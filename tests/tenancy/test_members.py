@@ -24,12 +24,14 @@ class TestInvitations:
         assert preview["has_account"] is False
         r = await anon.post("/api/v1/invitation-links/accept", json={"token": token})
         assert r.status_code == 422 and "choose a password" in r.json()["detail"]
-        r = await anon.post("/api/v1/invitation-links/accept",
-                            json={"token": token, "display_name": "New Person", "password": PASSWORD})
+        r = await anon.post(
+            "/api/v1/invitation-links/accept", json={"token": token, "display_name": "New Person", "password": PASSWORD}
+        )
         assert r.status_code == 200 and r.json()["role"] == "educator"
         assert (await anon.get("/api/v1/me")).json()["display_name"] == "New Person"
-        r = await anon.post("/api/v1/invitation-links/accept",
-                            json={"token": token, "display_name": "Again", "password": PASSWORD})
+        r = await anon.post(
+            "/api/v1/invitation-links/accept", json={"token": token, "display_name": "Again", "password": PASSWORD}
+        )
         assert r.status_code == 400 and r.json()["error"] == "LinkInvalid"
 
     @pytest.mark.auth(role="institution_admin")
@@ -84,7 +86,7 @@ class TestMembers:
 
     @pytest.mark.auth(role="institution_admin")
     async def test_change_role_is_audited(self, client, session, tenant):
-        user, m = await create_member(session, tenant, Role.student)
+        _user, m = await create_member(session, tenant, Role.student)
         await session.commit()
         r = await client.patch(f"/api/v1/members/{m.id}", json={"role": "teaching_assistant"})
         assert r.status_code == 200 and r.json()["role"] == "teaching_assistant"
@@ -112,9 +114,11 @@ class TestMembers:
     async def test_other_tenants_members_are_not_found(self, client, session, other_tenant):
         _, m = await create_member(session, other_tenant, Role.student)
         await session.commit()
-        for call in (client.get(f"/api/v1/members/{m.id}"),
-                     client.patch(f"/api/v1/members/{m.id}", json={"role": "educator"}),
-                     client.post(f"/api/v1/members/{m.id}/deactivate")):
+        for call in (
+            client.get(f"/api/v1/members/{m.id}"),
+            client.patch(f"/api/v1/members/{m.id}", json={"role": "educator"}),
+            client.post(f"/api/v1/members/{m.id}/deactivate"),
+        ):
             r = await call
             assert r.status_code == 404 and r.json()["error"] == "MembershipNotFound"
         await session.refresh(m)
@@ -122,7 +126,9 @@ class TestMembers:
 
     @pytest.mark.auth(role="institution_admin")
     async def test_branding(self, client, anon, tenant):
-        r = await client.patch("/api/v1/tenant/branding", json={"display_name": "Northfield", "primary_color": "#003366"})
+        r = await client.patch(
+            "/api/v1/tenant/branding", json={"display_name": "Northfield", "primary_color": "#003366"}
+        )
         assert r.status_code == 200
         pub = (await anon.get(f"/api/v1/tenants/{tenant.slug}")).json()
         assert pub["display_name"] == "Northfield" and pub["primary_color"] == "#003366" and "plan" not in pub

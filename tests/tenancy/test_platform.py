@@ -13,15 +13,23 @@ from tests.tenancy.mailbox import last_link
 class TestOperators:
     @pytest.mark.auth(platform_role="operator")
     async def test_create_institution_with_first_admin(self, client, anon):
-        r = await client.post("/api/v1/platform/tenants", json={
-            "slug": "lakeside", "name": "Lakeside School District", "type": "k12", "region": "eu",
-            "admin_email": "head@lakeside.example.org"})
+        r = await client.post(
+            "/api/v1/platform/tenants",
+            json={
+                "slug": "lakeside",
+                "name": "Lakeside School District",
+                "type": "k12",
+                "region": "eu",
+                "admin_email": "head@lakeside.example.org",
+            },
+        )
         assert r.status_code == 201, r.text
         t = r.json()
         assert t["status"] == "onboarding" and t["region"] == "eu"
         token = await last_link("head@lakeside.example.org", "invite")
-        r = await anon.post("/api/v1/invitation-links/accept",
-                            json={"token": token, "display_name": "Head", "password": PASSWORD})
+        r = await anon.post(
+            "/api/v1/invitation-links/accept", json={"token": token, "display_name": "Head", "password": PASSWORD}
+        )
         assert r.status_code == 200 and r.json()["role"] == "institution_admin"
         r = await client.post("/api/v1/platform/tenants", json={"slug": "lakeside", "name": "Dup", "type": "k12"})
         assert r.status_code == 409
@@ -51,11 +59,14 @@ class TestSupportAccess:
         admin, _ = await create_member(session, tenant, role="institution_admin")
         await session.commit()
         async with await make_client(app, session, support, None) as sc:
-            r = await sc.post("/api/v1/platform/support-access",
-                              json={"tenant_slug": tenant.slug, "reason": "short", "minutes": 30})
+            r = await sc.post(
+                "/api/v1/platform/support-access", json={"tenant_slug": tenant.slug, "reason": "short", "minutes": 30}
+            )
             assert r.status_code == 422  # a reason must say something
-            r = await sc.post("/api/v1/platform/support-access", json={
-                "tenant_slug": tenant.slug, "reason": "Ticket 4411: admin cannot see invitations", "minutes": 30})
+            r = await sc.post(
+                "/api/v1/platform/support-access",
+                json={"tenant_slug": tenant.slug, "reason": "Ticket 4411: admin cannot see invitations", "minutes": 30},
+            )
             assert r.status_code == 201, r.text
             sc.headers["X-CSRF-Token"] = r.json()["csrf_token"]
             sc.cookies.set("st_session", r.cookies["st_session"])
@@ -77,8 +88,10 @@ class TestSupportAccess:
         support = await create_platform_user(session, "support")
         await session.commit()
         async with await make_client(app, session, support, None) as sc:
-            r = await sc.post("/api/v1/platform/support-access", json={
-                "tenant_slug": tenant.slug, "reason": "Ticket 4412: checking roles", "minutes": 15})
+            r = await sc.post(
+                "/api/v1/platform/support-access",
+                json={"tenant_slug": tenant.slug, "reason": "Ticket 4412: checking roles", "minutes": 15},
+            )
             sc.headers["X-CSRF-Token"] = r.json()["csrf_token"]
             sc.cookies.set("st_session", r.cookies["st_session"])
             assert (await sc.post("/api/v1/support-access/end")).status_code == 204
@@ -87,6 +100,8 @@ class TestSupportAccess:
 
     @pytest.mark.auth(platform_role="operator")
     async def test_operators_cannot_enter_tenants(self, client, tenant):
-        r = await client.post("/api/v1/platform/support-access", json={
-            "tenant_slug": tenant.slug, "reason": "Ticket 1: curiosity is not a reason", "minutes": 15})
+        r = await client.post(
+            "/api/v1/platform/support-access",
+            json={"tenant_slug": tenant.slug, "reason": "Ticket 1: curiosity is not a reason", "minutes": 15},
+        )
         assert r.status_code == 403

@@ -67,8 +67,9 @@ class TestPasswordReset:
 
     async def test_reset_requests_are_rate_limited(self, anon, monkeypatch):
         monkeypatch.setattr(settings, "RATE_LIMIT_RESET", "2/minute")
-        codes = [(await anon.post("/api/v1/password-resets", json={"email": "a@example.edu"})).status_code
-                 for _ in range(3)]
+        codes = [
+            (await anon.post("/api/v1/password-resets", json={"email": "a@example.edu"})).status_code for _ in range(3)
+        ]
         assert codes == [202, 202, 429]
 
     async def test_change_password_needs_the_current_one(self, anon, session, tenant):

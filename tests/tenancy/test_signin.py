@@ -84,8 +84,9 @@ class TestSignIn:
         r = await anon.post(f"/api/v1/tenants/{tenant.slug}/session", json={"email": "a@example.edu"})
         assert r.status_code == 422
         assert any(f["field"] == "body.password" for f in r.json()["detail"])
-        r = await anon.post(f"/api/v1/tenants/{tenant.slug}/session", content=b"{not json",
-                            headers={"content-type": "application/json"})
+        r = await anon.post(
+            f"/api/v1/tenants/{tenant.slug}/session", content=b"{not json", headers={"content-type": "application/json"}
+        )
         assert r.status_code == 400 and r.json()["error"] == "MalformedJSON"
 
 
@@ -189,6 +190,7 @@ class TestPlatformSignIn:
         user, _ = await create_member(session, tenant)
         await session.commit()
         await signin(anon, tenant.slug, user.email, "wrong password here")
-        fresh = (await session.execute(select(User).where(User.id == user.id).execution_options(
-            populate_existing=True))).scalar_one()
+        fresh = (
+            await session.execute(select(User).where(User.id == user.id).execution_options(populate_existing=True))
+        ).scalar_one()
         assert fresh.failed_signins == 1

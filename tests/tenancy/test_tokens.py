@@ -12,8 +12,9 @@ from scribetree.identity.models import ApiToken
 class TestApiTokens:
     @pytest.mark.auth(role="educator")
     async def test_created_token_is_shown_once_and_stored_hashed(self, client, anon, session):
-        r = await client.post("/api/v1/me/tokens", json={"name": "grading script", "scopes": ["read"],
-                                                          "expires_in_days": 30})
+        r = await client.post(
+            "/api/v1/me/tokens", json={"name": "grading script", "scopes": ["read"], "expires_in_days": 30}
+        )
         assert r.status_code == 201, r.text
         secret = r.json()["token"]
         assert secret.startswith("st_") and r.json()["prefix"] == secret[:10]

@@ -20,16 +20,28 @@ ERR = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
 @router.get("/audit", response_model=AuditPage, operation_id="audit:list", responses=ERR)
 async def list_audit_events(
-    ctx: auth.AuditRead, session: ReadSession,
+    ctx: auth.AuditRead,
+    session: ReadSession,
     action: Annotated[str | None, Query(max_length=80, description="Prefix, e.g. 'auth.' or 'member.'")] = None,
     actor: Annotated[str | None, Query(max_length=320, description="Part of the actor's email")] = None,
     outcome: Literal["success", "failure", "denied"] | None = None,
-    since: datetime | None = None, until: datetime | None = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AuditPage:
     """Your institution's audit trail, newest first. Page with ``before_seq=next_before_seq``."""
-    return await audit_service.search(session, ctx, action=action, actor=actor, outcome=outcome, since=since,
-                                      until=until, before_seq=before_seq, limit=limit)
+    return await audit_service.search(
+        session,
+        ctx,
+        action=action,
+        actor=actor,
+        outcome=outcome,
+        since=since,
+        until=until,
+        before_seq=before_seq,
+        limit=limit,
+    )
 
 
 @router.get("/audit/verify", response_model=ChainVerification, operation_id="audit:verify", responses=ERR)

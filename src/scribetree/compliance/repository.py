@@ -15,18 +15,25 @@ class AuditRepository(RepositoryBase[AuditEvent]):
 
     model = AuditEvent
 
-    def __init__(self, session, tenant_id: uuid.UUID | None) -> None:  # noqa: ANN001
+    def __init__(self, session, tenant_id: uuid.UUID | None) -> None:
         super().__init__(session)
         self.tenant_id = tenant_id
 
-    def base(self):  # noqa: ANN201
+    def base(self):
         if self.tenant_id is None:
             return select(AuditEvent).where(AuditEvent.tenant_id.is_(None))
         return select(AuditEvent).where(AuditEvent.tenant_id == self.tenant_id)
 
     async def search(
-        self, *, action: str | None, actor: str | None, outcome: str | None, since: datetime | None,
-        until: datetime | None, before_seq: int | None, limit: int,
+        self,
+        *,
+        action: str | None,
+        actor: str | None,
+        outcome: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        before_seq: int | None,
+        limit: int,
     ) -> list[AuditEvent]:
         stmt = self.base()
         if action:
@@ -45,6 +52,7 @@ class AuditRepository(RepositoryBase[AuditEvent]):
 
     async def actions(self) -> list[str]:
         stmt = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-        stmt = stmt.where(AuditEvent.tenant_id.is_(None) if self.tenant_id is None
-                          else AuditEvent.tenant_id == self.tenant_id)
+        stmt = stmt.where(
+            AuditEvent.tenant_id.is_(None) if self.tenant_id is None else AuditEvent.tenant_id == self.tenant_id
+        )
         return list((await self.session.execute(stmt)).scalars())

@@ -184,31 +184,59 @@ async def verify_chain(session: AsyncSession, chain: str, *, batch: int = 2000) 
     last_seq = 0
     while True:
         rows = (
-            await session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.chain == chain, AuditEvent.seq >= expected_seq)
-                .order_by(AuditEvent.seq)
-                .limit(batch)
+            (
+                await session.execute(
+                    select(AuditEvent)
+                    .where(AuditEvent.chain == chain, AuditEvent.seq >= expected_seq)
+                    .order_by(AuditEvent.seq)
+                    .limit(batch)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if not rows:
             break
         for row in rows:
             if row.seq != expected_seq:
-                return VerifyResult(chain, checked, False, expected_seq, None,
-                                    f"entry {expected_seq} is missing (next present entry is {row.seq})")
+                return VerifyResult(
+                    chain,
+                    checked,
+                    False,
+                    expected_seq,
+                    None,
+                    f"entry {expected_seq} is missing (next present entry is {row.seq})",
+                )
             if row.prev_hash != expected_prev:
-                return VerifyResult(chain, checked, False, row.seq, row.id,
-                                    f"entry {row.seq} does not link to entry {row.seq - 1} (previous hash differs)")
+                return VerifyResult(
+                    chain,
+                    checked,
+                    False,
+                    row.seq,
+                    row.id,
+                    f"entry {row.seq} does not link to entry {row.seq - 1} (previous hash differs)",
+                )
             if compute_hash(row) != row.hash:
-                return VerifyResult(chain, checked, False, row.seq, row.id,
-                                    f"entry {row.seq} was altered after it was written (its hash does not match)")
+                return VerifyResult(
+                    chain,
+                    checked,
+                    False,
+                    row.seq,
+                    row.id,
+                    f"entry {row.seq} was altered after it was written (its hash does not match)",
+                )
             expected_prev, expected_seq, last_seq = row.hash, row.seq + 1, row.seq
             checked += 1
     if head is not None and (head.seq != last_seq or head.last_hash != expected_prev):
-        return VerifyResult(chain, checked, False, last_seq + 1, None,
-                            f"the chain ends at entry {last_seq} but {head.seq} entries were written "
-                            "(entries were removed from the end)")
+        return VerifyResult(
+            chain,
+            checked,
+            False,
+            last_seq + 1,
+            None,
+            f"the chain ends at entry {last_seq} but {head.seq} entries were written "
+            "(entries were removed from the end)",
+        )
     return VerifyResult(chain, checked, True)
 
 

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.ENV == Environment.production:
+        if Environment.production == self.ENV:
             secret = self.SECRET_KEY.get_secret_value()
             if secret == _DEV_SECRET or len(secret) < 32:
                 raise ValueError(
@@ -103,8 +103,9 @@ class Settings(BaseSettings):
                     "(postgresql+psycopg://user:pass@host/db); SQLite is the embedded development default"
                 )
             if not self.SMTP_HOST:
-                raise ValueError("SCRIBETREE_SMTP_HOST must be set in production so that reset and "
-                                 "invitation links reach people")
+                raise ValueError(
+                    "SCRIBETREE_SMTP_HOST must be set in production so that reset and invitation links reach people"
+                )
         return self
 
     @property
@@ -115,11 +116,11 @@ class Settings(BaseSettings):
 
     @property
     def is_production(self) -> bool:
-        return self.ENV == Environment.production
+        return Environment.production == self.ENV
 
     @property
     def is_development(self) -> bool:
-        return self.ENV == Environment.development
+        return Environment.development == self.ENV
 
     @property
     def cookie_secure(self) -> bool:

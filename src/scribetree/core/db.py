@@ -1,4 +1,4 @@
-"""Engines, sessions and the unit of work (STYLE T1–T4, T7).
+"""Engines, sessions and the unit of work (STYLE T1-T4, T7).
 
 Two engines: reads and writes. On PostgreSQL both point at the primary today (reads can move to a
 replica by configuration later). On SQLite the write engine holds a single connection and begins
@@ -71,7 +71,7 @@ class TenantScoped:
     """Every tenant-owned table mixes this in (STYLE N1); an architecture test checks the rest."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 (SQLAlchemy declared_attr)
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
         from sqlalchemy import ForeignKey
 
         return mapped_column(Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)

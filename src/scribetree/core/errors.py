@@ -1,4 +1,4 @@
-"""The error vocabulary (STYLE E1–E4). Services raise these; each transport renders them once."""
+"""The error vocabulary (STYLE E1-E4). Services raise these; each transport renders them once."""
 
 from __future__ import annotations
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import json
 import logging
 import re
 import secrets
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -24,7 +26,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -130,12 +132,13 @@ class SecurityMiddleware:
         limit = settings.MAX_BODY_BYTES
         declared = headers.get(b"content-length")
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder = {"status": 500, "started": False}
         is_docs = scope["path"] in ("/docs", "/redoc")
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 h = list(message.get("headers", []))
                 h.append((b"x-request-id", rid.encode()))
                 existing = {k.lower() for k, _ in h}
@@ -146,7 +149,9 @@ class SecurityMiddleware:
                         h.append((k, v))
                 if new_csrf:
                     flags = "; Secure" if settings.cookie_secure else ""
-                    h.append((b"set-cookie", f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{flags}".encode()))
+                    h.append(
+                        (b"set-cookie", f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{flags}".encode())
+                    )
                 message["headers"] = h
             await send(message)
 
@@ -170,18 +175,70 @@ class SecurityMiddleware:
                         return
                 app_receive = _replay(b"".join(chunks), receive)
             await self.app(scope, app_receive, send_wrapper)
+        except Exception as exc:
+            # Starlette's ServerErrorMiddleware sits *outside* this middleware: the 500 it sends would carry
+            # no request id (the context variable is reset by then) and none of the headers above. Answer
+            # with the app's own 500 handler here instead (it logs the error); nothing else sends it again.
+            handler = _server_error_handler(scope)
+            if handler is None or status_holder["started"]:
+                raise
+            response = handler(Request(scope), exc)
+            if inspect.isawaitable(response):
+                response = await response
+            await response(scope, receive, send_wrapper)
         finally:
             request_id_var.reset(token)
             elapsed = (time.perf_counter() - started) * 1000
-            route = scope.get("route")
             log.info(
                 "request",
                 extra={
-                    "request_id": rid, "method": scope["method"], "path": scope["path"],
-                    "route": getattr(route, "path", None), "status": status_holder["status"],
+                    "request_id": rid,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route_template(scope),
+                    "status": status_holder["status"],
                     "ms": round(elapsed, 2),
                 },
             )
+
+
+def _server_error_handler(scope: Scope) -> Callable[..., Any] | None:
+    handlers = getattr(scope.get("app"), "exception_handlers", None) or {}
+    return handlers.get(500) or handlers.get(Exception)
+
+
+_route_tables: weakref.WeakKeyDictionary[Any, dict[int, list[Any]]] = weakref.WeakKeyDictionary()
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's full path template, e.g. ``/api/v1/members/{membership_id}``; None if none matched.
+
+    Since FastAPI 0.137 ``scope["route"]`` is the router's own ``APIRoute``, whose ``path`` lacks the
+    ``include_router`` prefixes. The public ``iter_route_contexts`` yields each route with its full path.
+    Logs and metric labels need the template, never the raw path (ids would make unbounded label sets).
+    """
+    route = scope.get("route")
+    if route is None:
+        return None
+    app = scope.get("app")
+    if app is None or not hasattr(app, "routes"):
+        return getattr(route, "path", None)
+    table = _route_tables.get(app)
+    if table is None or id(route) not in table:  # first request, or routes added since: rebuild once
+        table = {}
+        for ctx in iter_route_contexts(app.routes):
+            table.setdefault(id(ctx.original_route), []).append(ctx)
+        table.setdefault(id(route), [])  # remember a miss so it does not rebuild on every request
+        _route_tables[app] = table
+    contexts = table[id(route)]
+    if not contexts:
+        return getattr(route, "path", None)
+    if len(contexts) > 1:  # one router included under several prefixes
+        for ctx in contexts:
+            regex = getattr(ctx, "path_regex", None)
+            if regex is not None and regex.match(scope.get("path", "")):
+                return ctx.path
+    return contexts[0].path
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -215,8 +272,13 @@ def _too_large(limit: int, rid: str) -> dict[str, Any]:
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -247,7 +309,9 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
         fields.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "type": err.get("type")})
     malformed = any(f["type"] == "json_invalid" for f in fields)
     if malformed:
-        return json_error(400, "MalformedJSON", "The request body is not valid JSON. Check quotes, commas and brackets.")
+        return json_error(
+            400, "MalformedJSON", "The request body is not valid JSON. Check quotes, commas and brackets."
+        )
     return json_error(422, "ValidationError", fields)
 
 
@@ -260,5 +324,8 @@ def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
 
 
 def internal_error_response() -> JSONResponse:
-    return json_error(500, "InternalError", "Something went wrong on our side. It has been logged; quote the request id "
-                                            "if you contact support.")
+    return json_error(
+        500,
+        "InternalError",
+        "Something went wrong on our side. It has been logged; quote the request id if you contact support.",
+    )

@@ -7,6 +7,7 @@ for the hashing threads instead of blocking every other request on the event loo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import anyio
@@ -20,9 +21,26 @@ MIN_LENGTH = 10
 MAX_LENGTH = 256
 # NIST SP 800-63B §3.1.1.2: refuse passwords that are commonly used; a short, obvious list here.
 _COMMON = {
-    "password", "password1", "password123", "passw0rd", "1234567890", "12345678910", "qwertyuiop",
-    "iloveyou123", "letmein123", "welcome123", "abc1234567", "changeme123", "0123456789", "1111111111",
-    "qwerty12345", "football123", "baseball123", "student123", "teacher123", "scribetree",
+    "password",
+    "password1",
+    "password123",
+    "passw0rd",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "iloveyou123",
+    "letmein123",
+    "welcome123",
+    "abc1234567",
+    "changeme123",
+    "0123456789",
+    "1111111111",
+    "qwerty12345",
+    "football123",
+    "baseball123",
+    "student123",
+    "teacher123",
+    "scribetree",
 }
 
 
@@ -73,10 +91,8 @@ def _dummy_hash() -> str:
 
 
 def _burn(password: str) -> None:
-    try:
+    with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
         _hasher().verify(_dummy_hash(), password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        pass
 
 
 async def verify_password(stored: str | None, password: str) -> bool:

@@ -50,13 +50,15 @@ class ApiTokenRepository(TenantRepository[ApiToken]):
         return await self.all(self.base().where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()))
 
     @staticmethod
-    async def by_token_hash(session, token_hash: str) -> ApiToken | None:  # noqa: ANN001
+    async def by_token_hash(session, token_hash: str) -> ApiToken | None:
         # Resolving a presented token is how we learn its tenant: the one lookup that cannot be scoped.
         return (await session.execute(select(ApiToken).where(ApiToken.token_hash == token_hash))).scalar_one_or_none()
 
     async def touch(self, token_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
-            update(ApiToken).where(ApiToken.tenant_id == self.tenant_id, ApiToken.id == token_id).values(last_used_at=now)
+            update(ApiToken)
+            .where(ApiToken.tenant_id == self.tenant_id, ApiToken.id == token_id)
+            .values(last_used_at=now)
         )
 
     async def revoke_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
@@ -75,7 +77,9 @@ class PasswordResetRepository(RepositoryBase[PasswordReset]):
 
     async def expire_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
-            update(PasswordReset).where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)).values(used_at=now)
+            update(PasswordReset)
+            .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
         )
 
 
@@ -85,6 +89,8 @@ class ExternalIdentityRepository(TenantRepository[ExternalIdentity]):
     async def find(self, provider: str, issuer: str, subject: str) -> ExternalIdentity | None:
         return await self.one_or_none(
             self.base().where(
-                ExternalIdentity.provider == provider, ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject
+                ExternalIdentity.provider == provider,
+                ExternalIdentity.issuer == issuer,
+                ExternalIdentity.subject == subject,
             )
         )

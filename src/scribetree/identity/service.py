@@ -34,7 +34,7 @@ from scribetree.identity.repository import (
     UserRepository,
 )
 
-API_TOKEN_PREFIX = "st_"
+API_TOKEN_PREFIX = "st_"  # noqa: S105 (a marker, not a secret)
 
 
 def digest(secret: str) -> str:
@@ -104,9 +104,7 @@ class IdentityService:
         remaining = (user.locked_until - clock.utcnow()).total_seconds()
         return max(0, int(remaining + 0.999))
 
-    async def authenticate(
-        self, read: AsyncSession, write: AsyncSession, email: str, password: str
-    ) -> User:
+    async def authenticate(self, read: AsyncSession, write: AsyncSession, email: str, password: str) -> User:
         """Check a password. Repeated failures lock the account with exponential back-off.
 
         Raises ``InvalidCredentials`` (same message for unknown email and wrong password) or
@@ -286,7 +284,9 @@ class IdentityService:
         await repo.expire_for_user(user.id, now)  # only the newest link works
         await repo.add(
             PasswordReset(
-                user_id=user.id, token_hash=digest(token), expires_at=now + timedelta(minutes=settings.RESET_LINK_MINUTES)
+                user_id=user.id,
+                token_hash=digest(token),
+                expires_at=now + timedelta(minutes=settings.RESET_LINK_MINUTES),
             )
         )
         return user, token
@@ -307,7 +307,9 @@ class IdentityService:
         await session.flush()
         return user
 
-    async def change_password(self, read: AsyncSession, write: AsyncSession, user: User, current: str, new: str) -> None:
+    async def change_password(
+        self, read: AsyncSession, write: AsyncSession, user: User, current: str, new: str
+    ) -> None:
         if not await passwords.verify_password(user.password_hash, current):
             raise InvalidCredentials("Your current password is not correct.")
         fresh = await UserRepository(write).get(user.id, for_update=True)

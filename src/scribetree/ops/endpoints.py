@@ -67,14 +67,22 @@ async def job_stats(ctx: auth.JobsManage, session: ReadSession) -> dict[str, Any
 
 
 @router.get("/platform/jobs", response_model=list[JobRead], operation_id="platform_jobs:list", responses=ERR)
-async def list_jobs(ctx: auth.JobsManage, session: ReadSession, state: JobState | None = None,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list:
+async def list_jobs(
+    ctx: auth.JobsManage,
+    session: ReadSession,
+    state: JobState | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list:
     """Recent jobs, optionally by state (e.g. ``dead``) (operators)."""
     return await ops.list_jobs(session, ctx, state, limit)
 
 
-@router.post("/platform/jobs/{job_id}/replay", response_model=JobRead, operation_id="platform_jobs:replay",
-             responses={**ERR, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+@router.post(
+    "/platform/jobs/{job_id}/replay",
+    response_model=JobRead,
+    operation_id="platform_jobs:replay",
+    responses={**ERR, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
 async def replay_job(job_id: uuid.UUID, ctx: auth.JobsManage, session: WriteSession) -> object:
     """Queue a dead job again with a fresh set of attempts (operators)."""
     return await ops.replay(session, ctx, job_id)

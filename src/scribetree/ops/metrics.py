@@ -11,12 +11,16 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scribetree.core.http import route_template
+
 registry = CollectorRegistry(auto_describe=True)
 
-REQUESTS = Counter("scribetree_http_requests_total", "HTTP requests", ["method", "route", "status"],
-                   registry=registry)
+REQUESTS = Counter("scribetree_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
 LATENCY = Histogram(
-    "scribetree_http_request_duration_seconds", "HTTP request latency", ["method", "route"], registry=registry,
+    "scribetree_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    registry=registry,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0),
 )
 JOBS = Gauge("scribetree_jobs", "Jobs by state", ["state"], registry=registry)
@@ -44,9 +48,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
             # Route templates, never raw paths: ids in paths would make unbounded label sets.
-            template = getattr(route, "path", None) or ("static" if scope["path"].startswith("/static") else "unmatched")
+            template = route_template(scope) or ("static" if scope["path"].startswith("/static") else "unmatched")
             REQUESTS.labels(scope["method"], template, str(status["code"])).inc()
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - start)
 

@@ -36,7 +36,7 @@ class OpsService:
         try:
             await session.execute(text("SELECT 1"))
             checks["database"] = {"ok": True}
-        except Exception as exc:  # noqa: BLE001 (any failure means "not ready", and says why)
+        except Exception as exc:
             checks["database"] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}
             return False, checks
         if self._head is None:
@@ -67,8 +67,9 @@ class OpsService:
         _require(ctx)
         return await jobs.queue_stats(session)
 
-    async def list_jobs(self, session: AsyncSession, ctx: AuthContext, state: jobs.JobState | None,
-                        limit: int) -> list[jobs.Job]:
+    async def list_jobs(
+        self, session: AsyncSession, ctx: AuthContext, state: jobs.JobState | None, limit: int
+    ) -> list[jobs.Job]:
         _require(ctx)
         return await jobs.list_jobs(session, state=state, limit=limit)
 

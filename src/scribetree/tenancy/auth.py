@@ -29,8 +29,7 @@ _TOUCH_EVERY = timedelta(seconds=60)
 class CsrfFailed(ScribetreeError):
     status_code = 403
     default_detail = (
-        "This form or request is missing its security token or the token has expired. Reload the page and "
-        "try again."
+        "This form or request is missing its security token or the token has expired. Reload the page and try again."
     )
 
 
@@ -57,7 +56,7 @@ async def current_context(request: Request, session: ReadSession) -> AuthContext
     return ctx
 
 
-async def _touch(op, request: Request, kind: str) -> None:  # noqa: ANN001
+async def _touch(op, request: Request, kind: str) -> None:
     """Record last use at most once a minute per credential, in its own tiny unit of work."""
     now = clock.utcnow()
     key = f"{kind}:{request.headers.get('authorization') or request.cookies.get(settings.SESSION_COOKIE)}"
@@ -100,7 +99,8 @@ class Authorize:
                 raise CsrfFailed()
         if self.platform is not None and self.platform != (ctx.tenant_id is None):
             raise Forbidden(
-                "This is for platform staff; sign in at /ops." if self.platform
+                "This is for platform staff; sign in at /ops."
+                if self.platform
                 else "Sign in to an institution to use this."
             )
         for p in self.permissions:

@@ -63,11 +63,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # Support inside a tenant (with a live grant) reads, and changes nothing.
-SUPPORT_IN_TENANT = frozenset({Permission.profile_read, Permission.members_read, Permission.audit_read,
-                               Permission.support_grants_read})
+SUPPORT_IN_TENANT = frozenset(
+    {Permission.profile_read, Permission.members_read, Permission.audit_read, Permission.support_grants_read}
+)
 PLATFORM_PERMISSIONS: dict[PlatformRole, frozenset[Permission]] = {
-    PlatformRole.operator: frozenset({Permission.profile_read, Permission.profile_write, Permission.tenants_manage,
-                                      Permission.jobs_manage}),
+    PlatformRole.operator: frozenset(
+        {Permission.profile_read, Permission.profile_write, Permission.tenants_manage, Permission.jobs_manage}
+    ),
     PlatformRole.support: frozenset({Permission.profile_read, Permission.profile_write, Permission.support_enter}),
 }
 

@@ -54,8 +54,13 @@ class MembershipRepository(TenantRepository[Membership]):
         return await self.one_or_none(self.base().where(Membership.user_id == user_id))
 
     async def with_users(
-        self, *, role: Role | None = None, status: MembershipStatus | None = None, query: str | None = None,
-        limit: int = 50, offset: int = 0,
+        self,
+        *,
+        role: Role | None = None,
+        status: MembershipStatus | None = None,
+        query: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> tuple[list[tuple[Membership, User]], int]:
         stmt = (
             select(Membership, User)
@@ -79,7 +84,7 @@ class MembershipRepository(TenantRepository[Membership]):
         )
 
 
-def memberships_of_user_stmt(user_id: uuid.UUID):  # noqa: ANN201
+def memberships_of_user_stmt(user_id: uuid.UUID):
     return (
         select(Membership, Tenant)
         .join(Tenant, Tenant.id == Membership.tenant_id)
@@ -110,15 +115,19 @@ class InvitationRepository(TenantRepository[Invitation]):
     async def open_for_email(self, email: str, now: datetime) -> list[Invitation]:
         return await self.all(
             self.base().where(
-                Invitation.email == email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+                Invitation.email == email,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
                 Invitation.expires_at > now,
             )
         )
 
     @staticmethod
-    async def by_token_hash(session, token_hash: str) -> Invitation | None:  # noqa: ANN001
+    async def by_token_hash(session, token_hash: str) -> Invitation | None:
         # The invitation link is the credential that names the tenant (STYLE N2).
-        return (await session.execute(select(Invitation).where(Invitation.token_hash == token_hash))).scalar_one_or_none()
+        return (
+            await session.execute(select(Invitation).where(Invitation.token_hash == token_hash))
+        ).scalar_one_or_none()
 
 
 class SupportGrantRepository(TenantRepository[SupportAccessGrant]):

@@ -9,11 +9,14 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from scribetree.identity.models import PlatformRole
 from scribetree.tenancy.models import MembershipStatus, Plan, Role, SupportTier, TenantStatus, TenantType
 
-Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+Slug = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Hostname = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=253,
-                                            pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")]
+Hostname = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=253, pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+]
 
 
 class BrandingRead(BaseModel):
@@ -64,7 +67,9 @@ class TenantUpdate(BaseModel):
 
 class BrandingUpdate(BaseModel):
     display_name: Name | None = None
-    logo_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https://|/static/)[^\s\"'<>]+$")] | None = None
+    logo_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https://|/static/)[^\s\"'<>]+$")] | None = (
+        None
+    )
     primary_color: Color | None = None
     accent_color: Color | None = None
 

@@ -121,19 +121,43 @@ class TenantService:
             raise SlugTaken("Another institution already uses this host name.")
         tenant = await directory.add(
             Tenant(
-                slug=data.slug, name=data.name, type=data.type, region=data.region, plan=data.plan,
-                support_tier=data.support_tier, hostname=data.hostname, display_name=data.name,
+                slug=data.slug,
+                name=data.name,
+                type=data.type,
+                region=data.region,
+                plan=data.plan,
+                support_tier=data.support_tier,
+                hostname=data.hostname,
+                display_name=data.name,
                 status=TenantStatus.onboarding,
             )
         )
         details = {"slug": tenant.slug, "name": tenant.name, "region": tenant.region, "plan": tenant.plan}
-        await audit.record(session, _entry(ctx, "tenant.created", tenant_id=None, target_type="tenant",
-                                           target_id=str(tenant.id), details=details))
-        await audit.record(session, _entry(ctx, "tenant.created", tenant_id=tenant.id, target_type="tenant",
-                                           target_id=str(tenant.id), details=details))
+        await audit.record(
+            session,
+            _entry(
+                ctx, "tenant.created", tenant_id=None, target_type="tenant", target_id=str(tenant.id), details=details
+            ),
+        )
+        await audit.record(
+            session,
+            _entry(
+                ctx,
+                "tenant.created",
+                tenant_id=tenant.id,
+                target_type="tenant",
+                target_id=str(tenant.id),
+                details=details,
+            ),
+        )
         if data.admin_email:
-            await member.invite(session, None, InvitationCreate(email=data.admin_email, role=Role.institution_admin),
-                                tenant=tenant, invited_by=ctx)
+            await member.invite(
+                session,
+                None,
+                InvitationCreate(email=data.admin_email, role=Role.institution_admin),
+                tenant=tenant,
+                invited_by=ctx,
+            )
         return tenant
 
     async def update(self, session: AsyncSession, ctx: AuthContext, tenant_id: uuid.UUID, data: TenantUpdate) -> Tenant:
@@ -155,10 +179,20 @@ class TenantService:
             action = "tenant.updated"
             if "status" in changes:
                 action = {"suspended": "tenant.suspended", "active": "tenant.activated"}.get(
-                    str(changes["status"][1]), action)
+                    str(changes["status"][1]), action
+                )
             for chain in (None, tenant.id):
-                await audit.record(session, _entry(ctx, action, tenant_id=chain, target_type="tenant",
-                                                   target_id=str(tenant.id), details={"changes": changes}))
+                await audit.record(
+                    session,
+                    _entry(
+                        ctx,
+                        action,
+                        tenant_id=chain,
+                        target_type="tenant",
+                        target_id=str(tenant.id),
+                        details={"changes": changes},
+                    ),
+                )
         return tenant
 
     async def update_branding(self, session: AsyncSession, ctx: AuthContext, data: BrandingUpdate) -> Tenant:
@@ -171,15 +205,30 @@ class TenantService:
                 setattr(tenant, field, value)
         await session.flush()
         if changes:
-            await audit.record(session, _entry(ctx, "tenant.branding_changed", target_type="tenant",
-                                               target_id=str(tenant.id), details={"changes": changes}))
+            await audit.record(
+                session,
+                _entry(
+                    ctx,
+                    "tenant.branding_changed",
+                    target_type="tenant",
+                    target_id=str(tenant.id),
+                    details={"changes": changes},
+                ),
+            )
         return tenant
 
 
 class MemberService:
     async def list_members(
-        self, session: AsyncSession, ctx: AuthContext, *, role: Role | None = None,
-        status: MembershipStatus | None = None, query: str | None = None, limit: int = 50, offset: int = 0,
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        *,
+        role: Role | None = None,
+        status: MembershipStatus | None = None,
+        query: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> MemberPage:
         _require(ctx, Permission.members_read)
         rows, total = await MembershipRepository(session, _tenant(ctx)).with_users(
@@ -209,13 +258,27 @@ class MemberService:
             m = existing
         else:
             m = await repo.add(Membership(tenant_id=tenant_id, user_id=user.id, role=role))
-        await audit.record(session, _entry(ctx, "member.added", tenant_id=tenant_id, target_type="user",
-                                           target_id=str(user.id), details={"email": user.email, "role": role}))
+        await audit.record(
+            session,
+            _entry(
+                ctx,
+                "member.added",
+                tenant_id=tenant_id,
+                target_type="user",
+                target_id=str(user.id),
+                details={"email": user.email, "role": role},
+            ),
+        )
         return m
 
     async def invite(
-        self, session: AsyncSession, ctx: AuthContext | None, data: InvitationCreate, *,
-        tenant: Tenant | None = None, invited_by: AuthContext | None = None,
+        self,
+        session: AsyncSession,
+        ctx: AuthContext | None,
+        data: InvitationCreate,
+        *,
+        tenant: Tenant | None = None,
+        invited_by: AuthContext | None = None,
     ) -> Invitation:
         """Email a one-time invitation link. ``ctx=None`` only for operator/CLI bootstrap (with ``tenant``)."""
         if ctx is not None:
@@ -236,7 +299,10 @@ class MemberService:
         actor = ctx or invited_by
         inv = await repo.add(
             Invitation(
-                tenant_id=tenant.id, email=email, role=data.role, token_hash=digest(token),
+                tenant_id=tenant.id,
+                email=email,
+                role=data.role,
+                token_hash=digest(token),
                 invited_by_id=actor.user_id if actor else None,
                 expires_at=now + timedelta(days=settings.INVITE_LINK_DAYS),
             )
@@ -244,7 +310,9 @@ class MemberService:
         link = f"{tenant_base_url(tenant)}/invite/{token}"
         inviter = actor.display_name if actor else "The Scribe Tree team"
         await mail.send_mail(
-            session, to=email, tenant_id=tenant.id,
+            session,
+            to=email,
+            tenant_id=tenant.id,
             subject=f"You are invited to {tenant.display_name or tenant.name} on Scribe Tree",
             body=(
                 f"{inviter} invited you to join {tenant.display_name or tenant.name} on Scribe Tree as "
@@ -253,8 +321,17 @@ class MemberService:
                 "you can ignore this email.\n"
             ),
         )
-        await audit.record(session, _entry(actor, "member.invited", tenant_id=tenant.id, target_type="invitation",
-                                           target_id=str(inv.id), details={"email": email, "role": data.role}))
+        await audit.record(
+            session,
+            _entry(
+                actor,
+                "member.invited",
+                tenant_id=tenant.id,
+                target_type="invitation",
+                target_id=str(inv.id),
+                details={"email": email, "role": data.role},
+            ),
+        )
         return inv
 
     async def list_invitations(self, session: AsyncSession, ctx: AuthContext) -> list[Invitation]:
@@ -269,8 +346,16 @@ class MemberService:
         if inv.revoked_at is None and inv.accepted_at is None:
             inv.revoked_at = clock.utcnow()
             await session.flush()
-            await audit.record(session, _entry(ctx, "member.invitation_revoked", target_type="invitation",
-                                               target_id=str(inv.id), details={"email": inv.email}))
+            await audit.record(
+                session,
+                _entry(
+                    ctx,
+                    "member.invitation_revoked",
+                    target_type="invitation",
+                    target_id=str(inv.id),
+                    details={"email": inv.email},
+                ),
+            )
         return inv
 
     async def open_invitation(self, session: AsyncSession, token: str) -> tuple[Invitation, Tenant, User | None]:
@@ -298,29 +383,51 @@ class MemberService:
         inv.accepted_at = clock.utcnow()
         await session.flush()
         m = await self.add_member(session, tenant.id, user, inv.role)
-        await audit.record(session, audit.Entry(
-            action="member.invitation_accepted", tenant_id=tenant.id, actor_user_id=user.id,
-            actor_label=user.email, target_type="invitation", target_id=str(inv.id), meta=meta,
-            details={"role": inv.role},
-        ))
+        await audit.record(
+            session,
+            audit.Entry(
+                action="member.invitation_accepted",
+                tenant_id=tenant.id,
+                actor_user_id=user.id,
+                actor_label=user.email,
+                target_type="invitation",
+                target_id=str(inv.id),
+                meta=meta,
+                details={"role": inv.role},
+            ),
+        )
         token, row = await identity.start_session(session, user=user, tenant_id=tenant.id, meta=meta)
         return token, _ctx(user, tenant, m.role, row, meta)
 
-    async def change_role(self, session: AsyncSession, ctx: AuthContext, membership_id: uuid.UUID, role: Role) -> MemberRead:
+    async def change_role(
+        self, session: AsyncSession, ctx: AuthContext, membership_id: uuid.UUID, role: Role
+    ) -> MemberRead:
         _require(ctx, Permission.members_write)
         repo = MembershipRepository(session, _tenant(ctx))
         m = await repo.get(membership_id, for_update=True)
         if m is None:
             raise MembershipNotFound()
         before = m.role
-        if before == Role.institution_admin and role != Role.institution_admin and m.status == MembershipStatus.active \
-                and await repo.active_admin_count() <= 1:
+        if (
+            before == Role.institution_admin
+            and role != Role.institution_admin
+            and m.status == MembershipStatus.active
+            and await repo.active_admin_count() <= 1
+        ):
             raise LastAdmin()
         if before != role:
             m.role = role
             await session.flush()
-            await audit.record(session, _entry(ctx, "member.role_changed", target_type="user", target_id=str(m.user_id),
-                                               details={"from": before, "to": role}))
+            await audit.record(
+                session,
+                _entry(
+                    ctx,
+                    "member.role_changed",
+                    target_type="user",
+                    target_id=str(m.user_id),
+                    details={"from": before, "to": role},
+                ),
+            )
         u = await identity.get_user(session, m.user_id)
         assert u is not None
         return _member(m, u)
@@ -334,8 +441,11 @@ class MemberService:
         if m is None:
             raise MembershipNotFound()
         if m.status != status:
-            if status == MembershipStatus.deactivated and m.role == Role.institution_admin \
-                    and await repo.active_admin_count() <= 1:
+            if (
+                status == MembershipStatus.deactivated
+                and m.role == Role.institution_admin
+                and await repo.active_admin_count() <= 1
+            ):
                 raise LastAdmin()
             m.status = status
             await session.flush()
@@ -355,12 +465,18 @@ class AccessService:
     """Sign-in, sessions, API tokens and support access: turning credentials into an AuthContext."""
 
     async def sign_in(
-        self, read: AsyncSession, write: AsyncSession, tenant: Tenant, email: str, password: str,
+        self,
+        read: AsyncSession,
+        write: AsyncSession,
+        tenant: Tenant,
+        email: str,
+        password: str,
         meta: audit.RequestMeta,
     ) -> tuple[str, UserSession, AuthContext]:
         email = normalize_email(email)
-        fail = audit.Entry(action="auth.signin", outcome="failure", tenant_id=tenant.id, actor_label=email[:320],
-                           meta=meta)
+        fail = audit.Entry(
+            action="auth.signin", outcome="failure", tenant_id=tenant.id, actor_label=email[:320], meta=meta
+        )
         if tenant.status == TenantStatus.suspended:
             fail.details = {"reason": "tenant_suspended"}
             await audit.record(write, fail)
@@ -403,8 +519,10 @@ class AccessService:
             raise InvalidCredentials(commits_work=True)
         token, row = await identity.start_session(write, user=user, tenant_id=None, meta=meta)
         ctx = _ctx(user, None, None, row, meta)
-        await audit.record(write, _entry(ctx, "auth.signin", target_type="session", target_id=str(row.id),
-                                         details={"area": "platform"}))
+        await audit.record(
+            write,
+            _entry(ctx, "auth.signin", target_type="session", target_id=str(row.id), details={"area": "platform"}),
+        )
         return token, row, ctx
 
     async def context_from_session(
@@ -421,8 +539,12 @@ class AccessService:
             return None
         if row.support_grant_id is not None:
             grant = await SupportGrantRepository(session, tenant.id).get(row.support_grant_id)
-            if grant is None or grant.ended_at or grant.expires_at <= clock.utcnow() \
-                    or user.platform_role != PlatformRole.support:
+            if (
+                grant is None
+                or grant.ended_at
+                or grant.expires_at <= clock.utcnow()
+                or user.platform_role != PlatformRole.support
+            ):
                 return None
             return _ctx(user, tenant, None, row, meta, support_grant_id=grant.id)
         m = await MembershipRepository(session, tenant.id).for_user(user.id)
@@ -430,7 +552,9 @@ class AccessService:
             return None
         return _ctx(user, tenant, m.role, row, meta)
 
-    async def context_from_token(self, session: AsyncSession, secret: str, meta: audit.RequestMeta) -> AuthContext | None:
+    async def context_from_token(
+        self, session: AsyncSession, secret: str, meta: audit.RequestMeta
+    ) -> AuthContext | None:
         found = await identity.resolve_token(session, secret)
         if found is None:
             return None
@@ -443,9 +567,17 @@ class AccessService:
             return None
         scopes = frozenset(Scope(s) for s in token.scopes if s in Scope.__members__) & ROLE_SCOPES[m.role]
         return AuthContext(
-            user_id=user.id, email=user.email, display_name=user.display_name, tenant_id=tenant.id,
-            tenant_slug=tenant.slug, role=m.role, platform_role=None, via="token", scopes=scopes,
-            token_id=token.id, meta=meta,
+            user_id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            tenant_id=tenant.id,
+            tenant_slug=tenant.slug,
+            role=m.role,
+            platform_role=None,
+            via="token",
+            scopes=scopes,
+            token_id=token.id,
+            meta=meta,
         )
 
     async def sign_out(self, session: AsyncSession, ctx: AuthContext) -> None:
@@ -455,7 +587,9 @@ class AccessService:
 
     async def sign_out_everywhere(self, session: AsyncSession, ctx: AuthContext) -> None:
         await identity.sign_out_everywhere(session, ctx.user_id)
-        await audit.record(session, _entry(ctx, "auth.signout_everywhere", target_type="user", target_id=str(ctx.user_id)))
+        await audit.record(
+            session, _entry(ctx, "auth.signout_everywhere", target_type="user", target_id=str(ctx.user_id))
+        )
 
     # ---- tokens ----
 
@@ -473,11 +607,23 @@ class AccessService:
         if not wanted <= allowed:
             raise ScopeNotAllowed(f"Your role can grant only: {', '.join(sorted(allowed))}.")
         secret, row = await identity.create_token(
-            session, tenant_id=ctx.tenant_id, user_id=ctx.user_id, name=name, scopes=sorted(wanted),
+            session,
+            tenant_id=ctx.tenant_id,
+            user_id=ctx.user_id,
+            name=name,
+            scopes=sorted(wanted),
             expires_in_days=expires_in_days,
         )
-        await audit.record(session, _entry(ctx, "token.created", target_type="api_token", target_id=str(row.id),
-                                           details={"name": name, "scopes": sorted(wanted), "days": expires_in_days}))
+        await audit.record(
+            session,
+            _entry(
+                ctx,
+                "token.created",
+                target_type="api_token",
+                target_id=str(row.id),
+                details={"name": name, "scopes": sorted(wanted), "days": expires_in_days},
+            ),
+        )
         return secret, row
 
     async def list_tokens(self, session: AsyncSession, ctx: AuthContext) -> list:
@@ -494,8 +640,9 @@ class AccessService:
 
     # ---- passwords ----
 
-    async def request_reset(self, session: AsyncSession, email: str, meta: audit.RequestMeta,
-                            tenant: Tenant | None = None) -> None:
+    async def request_reset(
+        self, session: AsyncSession, email: str, meta: audit.RequestMeta, tenant: Tenant | None = None
+    ) -> None:
         """Email a reset link if the account exists; the answer is the same either way."""
         found = await identity.start_reset(session, email)
         if found is None:
@@ -503,7 +650,9 @@ class AccessService:
         user, token = found
         base = tenant_base_url(tenant) if tenant else settings.BASE_URL.rstrip("/")
         await mail.send_mail(
-            session, to=user.email, subject="Reset your Scribe Tree password",
+            session,
+            to=user.email,
+            subject="Reset your Scribe Tree password",
             body=(
                 f"Hello {user.display_name},\n\nSomeone (hopefully you) asked to reset your Scribe Tree password. "
                 f"Choose a new one here (the link works once and expires in {settings.RESET_LINK_MINUTES} "
@@ -511,17 +660,25 @@ class AccessService:
                 "password stays as it is.\n"
             ),
         )
-        await audit.record(session, audit.Entry(action="auth.password_reset_requested", actor_user_id=user.id,
-                                                actor_label=user.email, meta=meta))
+        await audit.record(
+            session,
+            audit.Entry(
+                action="auth.password_reset_requested", actor_user_id=user.id, actor_label=user.email, meta=meta
+            ),
+        )
 
-    async def complete_reset(self, session: AsyncSession, token: str, new_password: str, meta: audit.RequestMeta) -> User:
+    async def complete_reset(
+        self, session: AsyncSession, token: str, new_password: str, meta: audit.RequestMeta
+    ) -> User:
         user = await identity.complete_reset(session, token, new_password)
-        await audit.record(session, audit.Entry(action="auth.password_reset", actor_user_id=user.id,
-                                                actor_label=user.email, meta=meta))
+        await audit.record(
+            session, audit.Entry(action="auth.password_reset", actor_user_id=user.id, actor_label=user.email, meta=meta)
+        )
         return user
 
-    async def change_password(self, read: AsyncSession, write: AsyncSession, ctx: AuthContext, current: str,
-                              new: str) -> None:
+    async def change_password(
+        self, read: AsyncSession, write: AsyncSession, ctx: AuthContext, current: str, new: str
+    ) -> None:
         _require(ctx, Permission.profile_write)
         user = await identity.get_user(read, ctx.user_id)
         assert user is not None
@@ -542,18 +699,44 @@ class AccessService:
         assert user is not None
         now = clock.utcnow()
         grant = await SupportGrantRepository(session, tenant.id).add(
-            SupportAccessGrant(tenant_id=tenant.id, support_user_id=user.id, reason=data.reason,
-                               expires_at=now + timedelta(minutes=data.minutes))
+            SupportAccessGrant(
+                tenant_id=tenant.id,
+                support_user_id=user.id,
+                reason=data.reason,
+                expires_at=now + timedelta(minutes=data.minutes),
+            )
         )
-        token, row = await identity.start_session(
-            session, user=user, tenant_id=tenant.id, meta=ctx.meta, support_grant_id=grant.id,
+        token, _row = await identity.start_session(
+            session,
+            user=user,
+            tenant_id=tenant.id,
+            meta=ctx.meta,
+            support_grant_id=grant.id,
             lifetime=timedelta(minutes=data.minutes),
         )
         details = {"reason": data.reason, "minutes": data.minutes, "grant_id": str(grant.id)}
-        await audit.record(session, _entry(ctx, "support.access_started", tenant_id=tenant.id,
-                                           target_type="support_grant", target_id=str(grant.id), details=details))
-        await audit.record(session, _entry(ctx, "support.access_started", tenant_id=None,
-                                           target_type="tenant", target_id=str(tenant.id), details=details))
+        await audit.record(
+            session,
+            _entry(
+                ctx,
+                "support.access_started",
+                tenant_id=tenant.id,
+                target_type="support_grant",
+                target_id=str(grant.id),
+                details=details,
+            ),
+        )
+        await audit.record(
+            session,
+            _entry(
+                ctx,
+                "support.access_started",
+                tenant_id=None,
+                target_type="tenant",
+                target_id=str(tenant.id),
+                details=details,
+            ),
+        )
         return token, grant, tenant
 
     async def end_support(self, session: AsyncSession, ctx: AuthContext) -> None:
@@ -564,33 +747,61 @@ class AccessService:
             grant.ended_at = clock.utcnow()
         if ctx.session_id:
             await identity.end_session_by_id(session, ctx.session_id)
-        await audit.record(session, _entry(ctx, "support.access_ended", target_type="support_grant",
-                                           target_id=str(ctx.support_grant_id)))
+        await audit.record(
+            session,
+            _entry(ctx, "support.access_ended", target_type="support_grant", target_id=str(ctx.support_grant_id)),
+        )
 
     async def list_support_grants(self, session: AsyncSession, ctx: AuthContext) -> list[dict]:
         _require(ctx, Permission.support_grants_read)
         grants = await SupportGrantRepository(session, _tenant(ctx)).recent()
         users = await identity.users_by_ids(session, list({g.support_user_id for g in grants}))
         return [
-            {**{k: getattr(g, k) for k in ("id", "support_user_id", "reason", "created_at", "expires_at", "ended_at")},
-             "support_email": users[g.support_user_id].email if g.support_user_id in users else None}
+            {
+                **{
+                    k: getattr(g, k)
+                    for k in ("id", "support_user_id", "reason", "created_at", "expires_at", "ended_at")
+                },
+                "support_email": users[g.support_user_id].email if g.support_user_id in users else None,
+            }
             for g in grants
         ]
 
 
-def _ctx(user: User, tenant: Tenant | None, role: Role | None, row: UserSession, meta: audit.RequestMeta,
-         support_grant_id: uuid.UUID | None = None) -> AuthContext:
+def _ctx(
+    user: User,
+    tenant: Tenant | None,
+    role: Role | None,
+    row: UserSession,
+    meta: audit.RequestMeta,
+    support_grant_id: uuid.UUID | None = None,
+) -> AuthContext:
     return AuthContext(
-        user_id=user.id, email=user.email, display_name=user.display_name,
-        tenant_id=tenant.id if tenant else None, tenant_slug=tenant.slug if tenant else None, role=role,
-        platform_role=user.platform_role, via="session", session_id=row.id, support_grant_id=support_grant_id,
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        tenant_id=tenant.id if tenant else None,
+        tenant_slug=tenant.slug if tenant else None,
+        role=role,
+        platform_role=user.platform_role,
+        via="session",
+        session_id=row.id,
+        support_grant_id=support_grant_id,
         meta=meta,
     )
 
 
 def _member(m: Membership, u: User) -> MemberRead:
-    return MemberRead(membership_id=m.id, user_id=u.id, email=u.email, display_name=u.display_name, role=m.role,
-                      status=m.status, joined_at=m.created_at, last_signin_at=u.last_signin_at)
+    return MemberRead(
+        membership_id=m.id,
+        user_id=u.id,
+        email=u.email,
+        display_name=u.display_name,
+        role=m.role,
+        status=m.status,
+        joined_at=m.created_at,
+        last_signin_at=u.last_signin_at,
+    )
 
 
 def _tenant(ctx: AuthContext) -> uuid.UUID:
