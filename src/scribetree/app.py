@@ -54,6 +54,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    import scribetree.tasks  # noqa: F401  (registers every job actor and schedule)
+
     configure_logging()
     app = FastAPI(
         title="Scribe Tree API",

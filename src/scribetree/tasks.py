@@ -1,3 +1,4 @@
 """Imports every module that registers job actors, so a worker knows them all (top layer, like app)."""
 
-import scribetree.core.mail  # noqa: F401
+import scribetree.core.mail
+import scribetree.identity.tasks  # noqa: F401

@@ -194,3 +194,36 @@ class TestPlatformSignIn:
             await session.execute(select(User).where(User.id == user.id).execution_options(populate_existing=True))
         ).scalar_one()
         assert fresh.failed_signins == 1
+
+
+class TestHostSignIn:
+    async def test_the_host_name_chooses_the_institution(self, anon, session, tenant):
+        tenant.hostname = "writing.northfield.example.edu"
+        session.add(tenant)
+        user, _ = await create_member(session, tenant)
+        await session.commit()
+        body = {"email": user.email, "password": PASSWORD}
+        r = await anon.post("/api/v1/session", json=body, headers={"host": "writing.northfield.example.edu"})
+        assert r.status_code == 200 and r.json()["tenant_slug"] == tenant.slug
+        r = await anon.post("/api/v1/session", json=body, headers={"host": "unknown.example.edu"})
+        assert r.status_code == 404
+
+
+class TestPruning:
+    async def test_ended_sessions_are_pruned_by_the_housekeeping_job(self, anon, session, tenant):
+        from scribetree.core import jobs
+        from scribetree.core.db import unit_of_work
+        from scribetree.core.jobs_models import Job
+
+        user, _ = await create_member(session, tenant)
+        await session.commit()
+        await signin(anon, tenant.slug, user.email)
+        assert len((await session.execute(select(UserSession))).scalars().all()) == 1
+        async with unit_of_work() as s:
+            await jobs.enqueue(s, "identity.prune_ended_credentials")
+        with clock.travel(timedelta(days=40)):
+            assert await jobs.run_pending() >= 1
+        await session.rollback()
+        assert (await session.execute(select(UserSession))).scalars().all() == []
+        job = (await session.execute(select(Job).where(Job.actor == "identity.prune_ended_credentials"))).scalar_one()
+        assert job.state == "succeeded"

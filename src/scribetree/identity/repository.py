@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from scribetree.core.repository import RepositoryBase, TenantRepository
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
@@ -42,6 +42,12 @@ class SessionRepository(RepositoryBase[UserSession]):
     async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
 
+    async def delete_ended_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(
+            delete(UserSession).where(or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))
+        )
+        return result.rowcount or 0
+
 
 class ApiTokenRepository(TenantRepository[ApiToken]):
     model = ApiToken
@@ -74,6 +80,12 @@ class PasswordResetRepository(RepositoryBase[PasswordReset]):
 
     async def by_token_hash(self, token_hash: str) -> PasswordReset | None:
         return await self.one_or_none(self.base().where(PasswordReset.token_hash == token_hash))
+
+    async def delete_ended_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(
+            delete(PasswordReset).where(or_(PasswordReset.expires_at < cutoff, PasswordReset.used_at < cutoff))
+        )
+        return result.rowcount or 0
 
     async def expire_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(

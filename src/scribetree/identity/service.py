@@ -216,6 +216,15 @@ class IdentityService:
         await SessionRepository(session).revoke_for_tenant_user(tenant_id, user_id, now)
         await ApiTokenRepository(session, tenant_id).revoke_for_user(user_id, now)
 
+    async def prune_ended(self, session: AsyncSession, *, keep_days: int = 30) -> dict[str, int]:
+        """Delete sessions and reset links that ended more than ``keep_days`` ago (the audit trail keeps
+        the history; these rows are only credentials)."""
+        cutoff = clock.utcnow() - timedelta(days=keep_days)
+        return {
+            "sessions": await SessionRepository(session).delete_ended_before(cutoff),
+            "password_resets": await PasswordResetRepository(session).delete_ended_before(cutoff),
+        }
+
     # ---- API tokens --------------------------------------------------------------------------------------
 
     async def create_token(

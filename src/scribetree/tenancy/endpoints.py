@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -21,6 +22,7 @@ from scribetree.identity.schemas import (
     ResetRequest,
 )
 from scribetree.tenancy import auth
+from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.models import MembershipStatus, Role, Tenant
 from scribetree.tenancy.schemas import (
     BrandingUpdate,
@@ -64,6 +66,18 @@ def set_session_cookie(response: Response, token: str, max_age: int) -> None:
     )
 
 
+def started(response: Response, token: str, ctx: AuthContext, max_age: int | None = None) -> SessionStarted:
+    """Set the session cookie and tell the client who it now is and which CSRF token to send."""
+    set_session_cookie(response, token, max_age or settings.SESSION_MAX_HOURS * 3600)
+    return SessionStarted(
+        user_id=ctx.user_id,
+        tenant_slug=ctx.tenant_slug,
+        role=ctx.role,
+        platform_role=ctx.platform_role,
+        csrf_token=csrf_token(token),
+    )
+
+
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(
         settings.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
@@ -104,14 +118,24 @@ async def sign_in(
     await signin_limits(request, body.email)
     tenant = await tenant_service.resolve(read, slug=slug)
     token, _row, ctx = await access.sign_in(read, write, tenant, body.email, body.password, request_meta(request))
-    set_session_cookie(response, token, settings.SESSION_MAX_HOURS * 3600)
-    return SessionStarted(
-        user_id=ctx.user_id,
-        tenant_slug=tenant.slug,
-        role=ctx.role,
-        platform_role=ctx.platform_role,
-        csrf_token=csrf_token(token),
-    )
+    return started(response, token, ctx)
+
+
+@router.post(
+    "/session",
+    response_model=SessionStarted,
+    operation_id="session:signin_by_host",
+    responses={**E401, **E404, **E429},
+    tags=["sign-in"],
+)
+async def sign_in_by_host(
+    body: SignIn, request: Request, response: Response, read: ReadSession, write: WriteSession
+) -> SessionStarted:
+    """Sign in to the institution that owns this host name (e.g. ``writing.northfield.edu``)."""
+    await signin_limits(request, body.email)
+    tenant = await tenant_service.resolve(read, host=request.headers.get("host", ""))
+    token, _row, ctx = await access.sign_in(read, write, tenant, body.email, body.password, request_meta(request))
+    return started(response, token, ctx)
 
 
 @router.post(
@@ -127,10 +151,7 @@ async def sign_in_platform(
     """Sign in as platform staff (operator or support), outside any institution."""
     await signin_limits(request, body.email)
     token, _row, ctx = await access.sign_in_platform(read, write, body.email, body.password, request_meta(request))
-    set_session_cookie(response, token, settings.SESSION_MAX_HOURS * 3600)
-    return SessionStarted(
-        user_id=ctx.user_id, tenant_slug=None, role=None, platform_role=ctx.platform_role, csrf_token=csrf_token(token)
-    )
+    return started(response, token, ctx)
 
 
 @router.delete(
@@ -287,14 +308,7 @@ async def accept_invitation(
 ) -> SessionStarted:
     """Accept an invitation. New people give a name and password; the response signs them in."""
     token, ctx = await member.accept_invitation(write, body, request_meta(request))
-    set_session_cookie(response, token, settings.SESSION_MAX_HOURS * 3600)
-    return SessionStarted(
-        user_id=ctx.user_id,
-        tenant_slug=ctx.tenant_slug,
-        role=ctx.role,
-        platform_role=ctx.platform_role,
-        csrf_token=csrf_token(token),
-    )
+    return started(response, token, ctx)
 
 
 # ---- the institution --------------------------------------------------------------------------------------
@@ -504,11 +518,4 @@ async def start_support_access(
     The session cookie switches to the institution; its admins see the grant and the reason.
     """
     token, _grant, tenant = await access.enter_as_support(session, ctx, body)
-    set_session_cookie(response, token, body.minutes * 60)
-    return SessionStarted(
-        user_id=ctx.user_id,
-        tenant_slug=tenant.slug,
-        role=None,
-        platform_role=ctx.platform_role,
-        csrf_token=csrf_token(token),
-    )
+    return started(response, token, replace(ctx, tenant_id=tenant.id, tenant_slug=tenant.slug), body.minutes * 60)
