@@ -48,7 +48,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         stop.set()
         if worker_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            # Running jobs get 30 s to finish; after that they are cancelled and their leases expire,
+            # so another worker runs them again.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(worker_task, timeout=30)
         await dispose_engines()
 

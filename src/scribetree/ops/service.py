@@ -53,7 +53,7 @@ class OpsService:
         stats = await jobs.queue_stats(session)
         for state, n in stats.get("by_state", {}).items():
             metrics.JOBS.labels(state).set(n)
-        metrics.JOB_OLDEST.set(stats.get("oldest_queued_seconds") or 0)
+        metrics.JOB_OLDEST.set(stats.get("oldest_queued_age_seconds") or 0)
         metrics.WORKERS.set(sum(1 for w in stats.get("workers", []) if not w.get("stale")))
         eng = engines()
         for name, engine in (("write", eng.write), ("read", eng.read)):
