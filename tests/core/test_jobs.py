@@ -497,3 +497,32 @@ class TestOperations:
 
             @jobs.actor("tests.record")
             async def impostor(session: object) -> None: ...
+
+
+class TestRetention:
+    async def test_old_finished_jobs_are_pruned_and_live_ones_kept(self, engines, session):
+        now = clock.utcnow()
+        rows = {
+            "old-ok": (JobState.succeeded, now - timedelta(days=8)),
+            "new-ok": (JobState.succeeded, now - timedelta(days=1)),
+            "old-dead": (JobState.dead, now - timedelta(days=31)),
+            "new-dead": (JobState.dead, now - timedelta(days=8)),
+            "queued": (JobState.queued, None),
+        }
+        for key, (state, finished) in rows.items():
+            session.add(
+                Job(
+                    actor="x",
+                    args={},
+                    state=state,
+                    run_at=now,
+                    created_at=now,
+                    finished_at=finished,
+                    idempotency_key=key,
+                )
+            )
+        await session.commit()
+        async with db.unit_of_work() as s:
+            assert await jobs.prune_finished(s) == 2
+        left = set((await session.execute(select(Job.idempotency_key))).scalars())
+        assert left == {"new-ok", "new-dead", "queued"}

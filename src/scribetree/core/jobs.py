@@ -707,3 +707,33 @@ async def run_worker_forever() -> None:
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+
+
+# ---- retention ----------------------------------------------------------------------------------------
+# Finished rows are history, not work: keep succeeded jobs a week and dead ones a month (long enough for
+# an operator to see and replay them), so the claim indexes and queue_stats stay small.
+SUCCEEDED_KEEP = timedelta(days=7)
+DEAD_KEEP = timedelta(days=30)
+
+
+async def prune_finished(session: AsyncSession) -> int:
+    now = clock.utcnow()
+    result = await session.execute(
+        delete(Job).where(
+            or_(
+                and_(Job.state == JobState.succeeded, Job.finished_at < now - SUCCEEDED_KEEP),
+                and_(Job.state == JobState.dead, Job.finished_at < now - DEAD_KEEP),
+            )
+        )
+    )
+    return result.rowcount or 0
+
+
+@actor("core.prune_finished_jobs", queue="maintenance", max_attempts=3)
+async def _prune_finished_jobs(session: AsyncSession) -> None:
+    removed = await prune_finished(session)
+    if removed:
+        log.info("pruned %d finished jobs", removed)
+
+
+periodic("core.prune_finished_jobs", every=timedelta(hours=1), actor="core.prune_finished_jobs")
