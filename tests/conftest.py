@@ -1,4 +1,4 @@
-import os  # noqa: I001  (line 1 of the suite: the environment must be set before scribetree loads)
+import os
 
 os.environ["SCRIBETREE_ENV"] = "testing"
 os.environ.setdefault("SCRIBETREE_DATA_DIR", __import__("tempfile").mkdtemp(prefix="scribetree-data-"))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from scribetree.compliance.schemas import AuditPage, ChainVerification
 from scribetree.compliance.service import audit_service
@@ -25,8 +25,9 @@ async def list_audit_events(
     action: Annotated[str | None, Query(max_length=80, description="Prefix, e.g. 'auth.' or 'member.'")] = None,
     actor: Annotated[str | None, Query(max_length=320, description="Part of the actor's email")] = None,
     outcome: Literal["success", "failure", "denied"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    # Aware times only: a naive one cannot be compared with the stored UTC column (it was a 500).
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     before_seq: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AuditPage:

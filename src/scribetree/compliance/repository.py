@@ -37,9 +37,9 @@ class AuditRepository(RepositoryBase[AuditEvent]):
     ) -> list[AuditEvent]:
         stmt = self.base()
         if action:
-            stmt = stmt.where(AuditEvent.action.startswith(action))
+            stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))  # % and _ are literal
         if actor:
-            stmt = stmt.where(func.lower(AuditEvent.actor_label).contains(actor.lower()))
+            stmt = stmt.where(func.lower(AuditEvent.actor_label).contains(actor.lower(), autoescape=True))
         if outcome:
             stmt = stmt.where(AuditEvent.outcome == outcome)
         if since:

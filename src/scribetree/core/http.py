@@ -182,9 +182,13 @@ class SecurityMiddleware:
             handler = _server_error_handler(scope)
             if handler is None or status_holder["started"]:
                 raise
-            response = handler(Request(scope), exc)
-            if inspect.isawaitable(response):
-                response = await response
+            try:
+                response = handler(Request(scope), exc)
+                if inspect.isawaitable(response):
+                    response = await response
+            except Exception:  # the error page itself failed: still answer, safely, with the request id
+                log.exception("the 500 handler failed", extra={"path": scope["path"]})
+                response = internal_error_response()
             await response(scope, receive, send_wrapper)
         finally:
             request_id_var.reset(token)

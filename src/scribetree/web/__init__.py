@@ -1,17 +1,12 @@
-"""Server-rendered pages (Jinja2 + vendored htmx, no build step). Adapters only: they call services."""
+"""Server-rendered pages (Jinja2 + vendored htmx, no build step). Adapters only: they call the same
+services as the JSON API and hold no queries or business rules; templates only present.
 
-from __future__ import annotations
+Exports what ``app.py`` mounts: ``router`` (every page), ``STATIC_DIR`` (css, js, vendored htmx) and
+``render_error`` (the HTML error handler for non-API paths).
+"""
 
-from pathlib import Path
+from scribetree.web.errors import render_error
+from scribetree.web.pages import STATIC_DIR
+from scribetree.web.routes import router
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-
-STATIC_DIR = Path(__file__).parent / "static"
-router = APIRouter()
-
-
-async def render_error(request: Request, status: int, code: str, detail: object) -> HTMLResponse:
-    from markupsafe import escape
-
-    return HTMLResponse(f"<h1>{status}</h1><p>{escape(str(detail))}</p>", status_code=status)
+__all__ = ["STATIC_DIR", "render_error", "router"]

@@ -1,0 +1,105 @@
+"""Diagnostic server: the app under uvicorn exactly as ``scribetree serve`` runs it, plus a sampler.
+
+Every ``--every`` seconds it writes one JSON line to ``--out`` with the database pools' checked-out
+connections, the password-hash limiter's busy/waiting counts, and the requests in flight (sign-ins apart
+from everything else). ``bench.run --probe`` uses it instead of ``scribetree serve`` and summarises the
+samples of the measured window; it answers "what are requests waiting for?" without touching src/.
+
+    SCRIBETREE_...=... .venv/bin/python -m bench.pool_probe --port 8000 --out probe.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+
+def summarize(path: str, start: float, end: float) -> dict[str, Any]:
+    """Medians and maxima of the samples taken between two perf_counter instants (any process: CLOCK_MONOTONIC)."""
+    rows = []
+    with open(path) as fh:
+        for line in fh:
+            r = json.loads(line)
+            if start <= r["t"] <= end:
+                rows.append(r)
+    out: dict[str, Any] = {"samples": len(rows)}
+    if not rows:
+        return out
+    for key in rows[0]:
+        if key == "t":
+            continue
+        vals = sorted(r[key] for r in rows)
+        out[key] = {"median": vals[len(vals) // 2], "max": vals[-1]}
+    return out
+
+
+class InFlight:
+    """ASGI wrapper that counts requests in flight: sign-ins apart from the rest."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.signin = 0
+        self.other = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        kind = "signin" if scope["method"] == "POST" and scope["path"].endswith("/session") else "other"
+        setattr(self, kind, getattr(self, kind) + 1)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            setattr(self, kind, getattr(self, kind) - 1)
+
+
+async def sample(wrapper: InFlight, out: str, every: float) -> None:
+    from scribetree.core.db import engines
+    from scribetree.identity import passwords
+
+    with open(out, "a", buffering=1) as fh:
+        while True:
+            eng = engines()
+            stats = passwords._limiter().statistics()
+            row = {
+                "t": round(time.perf_counter(), 4),
+                "read_pool_checked_out": eng.read.pool.checkedout(),  # type: ignore[attr-defined]
+                "write_pool_checked_out": eng.write.pool.checkedout(),  # type: ignore[attr-defined]
+                "hash_threads_busy": stats.borrowed_tokens,
+                "hash_waiting": stats.tasks_waiting,
+                "inflight_signin": wrapper.signin,
+                "inflight_other": wrapper.other,
+            }
+            fh.write(json.dumps(row) + "\n")
+            await asyncio.sleep(every)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--every", type=float, default=0.1)
+    args = p.parse_args()
+
+    import uvicorn
+
+    from scribetree.app import create_app
+
+    wrapper = InFlight(create_app())
+    started: list[asyncio.Task[None]] = []
+
+    class App:  # start the sampler inside uvicorn's loop, once
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if not started:
+                started.append(asyncio.get_running_loop().create_task(sample(wrapper, args.out, args.every)))
+            await wrapper(scope, receive, send)
+
+    uvicorn.run(App(), host=args.host, port=args.port, proxy_headers=True, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Institution administration pages: members and invitations, the audit trail, branding."""

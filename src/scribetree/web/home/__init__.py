@@ -1,0 +1,1 @@
+"""The role-aware home page and the person's own account (password, sessions, API tokens)."""

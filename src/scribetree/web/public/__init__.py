@@ -1,0 +1,1 @@
+"""The landing page, institution lookup and each institution's generated brand stylesheet."""

@@ -1,0 +1,16 @@
+"""All page routers in one, in matching order (specific paths before parameterised ones)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from scribetree.web.admin.routes import router as admin
+from scribetree.web.dev.routes import router as dev
+from scribetree.web.home.routes import router as home
+from scribetree.web.ops.routes import router as ops
+from scribetree.web.public.routes import router as public
+from scribetree.web.signin.routes import router as signin
+
+router = APIRouter(include_in_schema=False)
+for part in (signin, public, home, admin, ops, dev):
+    router.include_router(part)
