@@ -1,9 +1,1 @@
-import os
-
-os.environ["SCRIBETREE_ENV"] = "testing"
-os.environ.setdefault("SCRIBETREE_DATA_DIR", __import__("tempfile").mkdtemp(prefix="scribetree-data-"))
-os.environ.setdefault("SCRIBETREE_ARGON2_MEMORY_KIB", "64")  # hashing cost is not what tests measure
-os.environ.setdefault("SCRIBETREE_ARGON2_TIME_COST", "1")
-os.environ.setdefault("SCRIBETREE_WORKER_IN_PROCESS", "false")
-os.environ.setdefault("SCRIBETREE_LOG_JSON", "false")
-os.environ.setdefault("SCRIBETREE_LOG_LEVEL", "WARNING")
+import tests.testenv  # noqa: F401, I001  (first: the environment must be set before scribetree loads)
