@@ -1,1 +1,1 @@
-import tests.testenv  # noqa: F401, I001  (first: the environment must be set before scribetree loads)
+import tests.testenv  # noqa: F401  (first: the environment must be set before scribetree loads)
