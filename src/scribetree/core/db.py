@@ -215,6 +215,15 @@ async def _request_session(request: Request, *, write: bool) -> AsyncSession:
     existing = getattr(request.state, key, None)
     if existing is not None:
         return existing
+    eng = engines()
+    if eng.read is eng.write:
+        # One pool (PostgreSQL): a request must never hold one connection while waiting for a second
+        # from the same pool (a full pool would then deadlock), so reads and writes share one session.
+        other = getattr(request.state, "read_session" if write else "write_session", None)
+        session = other or make_session(write=True)
+        request.state.write_session = session
+        request.state.read_session = session
+        return session
     session = make_session(write=write)
     setattr(request.state, key, session)
     return session
@@ -243,8 +252,7 @@ async def finish_request_sessions(request: Request, *, ok: bool) -> None:
             else:
                 await rollback(write)
     finally:
-        for s in (write, read):
-            if s is not None:
-                await s.close()
+        for s in {id(x): x for x in (write, read) if x is not None}.values():
+            await s.close()
         request.state.write_session = None
         request.state.read_session = None
