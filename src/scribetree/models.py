@@ -6,14 +6,28 @@ Sits at the top of the layer stack (beside ``app``); no domain imports it.
 from scribetree.core.audit import AuditChainHead, AuditEvent
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
+from scribetree.courses.models import (
+    Assignment,
+    AssignmentGroup,
+    AssignmentGroupMember,
+    AssignmentTemplate,
+    Course,
+    CourseMember,
+)
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
 from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
 
 __all__ = [
     "ApiToken",
+    "Assignment",
+    "AssignmentGroup",
+    "AssignmentGroupMember",
+    "AssignmentTemplate",
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Course",
+    "CourseMember",
     "ExternalIdentity",
     "Invitation",
     "Job",
