@@ -106,25 +106,10 @@ DOMAIN_RULES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
         frozenset({"student", "teaching_assistant", "educator", "institution_admin"}),
         "the page form of POST /api/v1/support-access/end",
     ),
-    ("POST", "/api/v1/me/tokens"): (
-        frozenset({"operator", "support"}),
-        "API tokens belong to a tenant membership (AccessService.create_token); the route is declared "
-        "ProfileWrite (platform=None) although it is tenant-only",
-    ),
 }
 # Known defects: (method, path, caller) → (the status they get today, why it is wrong). Remove an entry when the
 # code is fixed; the test fails while a listed defect no longer happens.
-KNOWN_DEFECTS: dict[tuple[str, str, str], tuple[int, str]] = {
-    ("DELETE", "/api/v1/me/tokens/{token_id}", "operator"): (
-        401,
-        "route declared ProfileWrite (platform=None); tenancy.service._tenant() raises Unauthorized for a "
-        "signed-in operator, who is told to sign in again instead of getting 403",
-    ),
-    ("DELETE", "/api/v1/me/tokens/{token_id}", "support"): (
-        401,
-        "same as for operator",
-    ),
-}
+KNOWN_DEFECTS: dict[tuple[str, str, str], tuple[int, str]] = {}
 
 # Defects the cross-tenant test's control requests (the tenant's own admin, real ids) run into today.
 CONTROL_DEFECTS: dict[tuple[str, str], tuple[int, str]] = {}
@@ -575,6 +560,8 @@ class TestRoles:
                         failures.append(describe(ep, who, r, "403 or 404"))
                     if not caller.may_call(ep) and ep.platform is True and r.status_code != 403:
                         failures.append(describe(ep, who, r, "403 on a platform route"))
+                    if ep.platform is False and caller.tenant is None and r.status_code != 403:
+                        failures.append(describe(ep, who, r, "403 for platform staff on an institution route"))
         assert not failures, "\n".join(failures)
         assert checked["allowed"] > 30 and checked["refused"] > 30, checked
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,10 @@ from sqlalchemy import select
 
 from scribetree.core import clock
 from scribetree.identity.models import ApiToken
+from scribetree.identity.service import identity
+from scribetree.tenancy.exceptions import TenantRequired
+from scribetree.tenancy.service import access
+from tests.factories.tenancy import create_member
 
 
 class TestApiTokens:
@@ -63,3 +68,33 @@ class TestApiTokens:
         assert r.status_code == 404
         row = (await session.execute(select(ApiToken).where(ApiToken.name == "mine"))).scalar_one()
         assert row.revoked_at is None
+
+
+class TestPlatformAccountsHaveNoTokens:
+    """Tokens belong to a membership: a signed-in operator is refused (403), not told to sign in (401)."""
+
+    @pytest.mark.auth(platform_role="operator")
+    async def test_create_is_forbidden(self, client, session):
+        r = await client.post("/api/v1/me/tokens", json={"name": "ops script", "scopes": ["read"]})
+        assert r.status_code == 403 and r.json()["error"] == "Forbidden", r.text
+        assert "Sign in to an institution" in r.json()["detail"]
+        assert (await session.execute(select(ApiToken))).scalars().all() == []
+
+    @pytest.mark.auth(platform_role="support")
+    async def test_revoke_is_forbidden_and_changes_nothing(self, client, session, tenant):
+        owner, _ = await create_member(session, tenant)
+        _, row = await identity.create_token(
+            session, tenant_id=tenant.id, user_id=owner.id, name="theirs", scopes=["read"], expires_in_days=30
+        )
+        await session.commit()
+        r = await client.delete(f"/api/v1/me/tokens/{row.id}")
+        assert r.status_code == 403 and r.json()["error"] == "Forbidden", r.text
+        await session.refresh(row)
+        assert row.revoked_at is None
+
+    @pytest.mark.auth(platform_role="operator")
+    async def test_the_service_refuses_a_platform_context_with_a_domain_error(self, auth_ctx, session):
+        with pytest.raises(TenantRequired) as caught:
+            await access.revoke_token(session, auth_ctx, uuid.uuid4())
+        assert caught.value.status_code == 403
+        assert await access.list_tokens(session, auth_ctx) == []

@@ -119,6 +119,8 @@ def require_csrf_for_anonymous(request: Request, presented: str | None) -> None:
 Signed = Annotated[AuthContext, Depends(Authorize(Permission.profile_read, platform=None))]
 TenantSigned = Annotated[AuthContext, Depends(Authorize(Permission.profile_read))]
 ProfileWrite = Annotated[AuthContext, Depends(Authorize(Permission.profile_write, platform=None))]
+# Things that belong to a membership (personal API tokens): platform accounts have none.
+TenantProfileWrite = Annotated[AuthContext, Depends(Authorize(Permission.profile_write))]
 MembersRead = Annotated[AuthContext, Depends(Authorize(Permission.members_read))]
 MembersWrite = Annotated[AuthContext, Depends(Authorize(Permission.members_write))]
 TenantSettingsWrite = Annotated[AuthContext, Depends(Authorize(Permission.tenant_settings_write))]

@@ -225,7 +225,7 @@ async def list_tokens(ctx: auth.TenantSigned, session: ReadSession) -> list:
     responses={**E401, **E403, 422: {"model": ErrorBody}},
     tags=["account"],
 )
-async def create_token(body: ApiTokenCreate, ctx: auth.ProfileWrite, session: WriteSession) -> ApiTokenCreated:
+async def create_token(body: ApiTokenCreate, ctx: auth.TenantProfileWrite, session: WriteSession) -> ApiTokenCreated:
     """Create a personal API token. The secret is in this response only: store it now."""
     secret, row = await access.create_token(
         session, ctx, name=body.name, scopes=body.scopes, expires_in_days=body.expires_in_days
@@ -237,10 +237,10 @@ async def create_token(body: ApiTokenCreate, ctx: auth.ProfileWrite, session: Wr
     "/me/tokens/{token_id}",
     response_model=ApiTokenRead,
     operation_id="tokens:revoke",
-    responses={**E401, **E404},
+    responses={**E401, **E403, **E404},
     tags=["account"],
 )
-async def revoke_token(token_id: uuid.UUID, ctx: auth.ProfileWrite, session: WriteSession) -> object:
+async def revoke_token(token_id: uuid.UUID, ctx: auth.TenantProfileWrite, session: WriteSession) -> object:
     """Revoke one of your tokens; it stops working at once."""
     return await access.revoke_token(session, ctx, token_id)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from scribetree.core.errors import Conflict, InvalidInput, NotFound, ScribetreeError
+from scribetree.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ScribetreeError
 
 
 class TenancyError(ScribetreeError):
@@ -16,6 +16,15 @@ class TenantSuspended(TenancyError):
     default_detail = (
         "This institution's access to Scribe Tree is suspended. Your work is kept; ask your institution's "
         "administrator for details."
+    )
+
+
+class TenantRequired(Forbidden):
+    """A signed-in caller without an institution (a platform account) asked for something that lives in one."""
+
+    default_detail = (
+        "This belongs to an institution, and you are signed in as platform staff. Sign in to the institution "
+        "to use it."
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import audit, clock, mail
 from scribetree.core.config import settings
-from scribetree.core.errors import Forbidden, InvalidInput, ScribetreeError, Unauthorized
+from scribetree.core.errors import Forbidden, InvalidInput, ScribetreeError
 from scribetree.core.ids import new_token
 from scribetree.identity.exceptions import InvalidCredentials, LinkInvalid
 from scribetree.identity.models import PlatformRole, User, UserSession
@@ -29,6 +29,7 @@ from scribetree.tenancy.exceptions import (
     SlugTaken,
     SupportAccessInvalid,
     TenantNotFound,
+    TenantRequired,
     TenantSuspended,
 )
 from scribetree.tenancy.models import (
@@ -805,8 +806,9 @@ def _member(m: Membership, u: User) -> MemberRead:
 
 
 def _tenant(ctx: AuthContext) -> uuid.UUID:
+    """The caller's tenant. A platform session is signed in (so not 401) but has none here: 403."""
     if ctx.tenant_id is None:
-        raise Unauthorized("Sign in to an institution to use this.")
+        raise TenantRequired()
     return ctx.tenant_id
 
 
