@@ -22,7 +22,15 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    declared_attr,
+    mapped_column,
+)
 
 from scribetree.core import clock
 from scribetree.core.config import settings
@@ -158,10 +166,47 @@ def use_engines(new: Engines | None) -> None:
     _engines = new
 
 
+class TrackedSession(Session):
+    """Knows whether its current transaction has written, so ``release`` can refuse to end one that has."""
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _note_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _note_flush(session: Session, _flush: UOWTransaction) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(TrackedSession, "after_transaction_end")
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
 def make_session(*, write: bool) -> AsyncSession:
     eng = engines()
-    factory = async_sessionmaker(eng.write if write else eng.read, expire_on_commit=False, autoflush=False)
+    factory = async_sessionmaker(
+        eng.write if write else eng.read, expire_on_commit=False, autoflush=False, sync_session_class=TrackedSession
+    )
     return factory()
+
+
+async def release(session: AsyncSession) -> None:
+    """End a transaction that has only read, handing its connection back to the pool; loaded objects stay usable.
+
+    For a slow step in the middle of a request (a password hash takes ~50 ms of CPU): holding a pooled
+    connection through it starves the pool under a sign-in storm. The session starts a new transaction
+    on its next query. Refuses (a programming error) when the transaction has written.
+    """
+    if not session.in_transaction():
+        return
+    if session.info.get("wrote"):
+        raise RuntimeError("release() would commit writes in the middle of a unit of work")
+    await session.commit()
 
 
 # ---- unit of work -------------------------------------------------------------------------------------

@@ -49,18 +49,46 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            request.state.after_sessions = []
             try:
                 response = await handler(request)
             except ScribetreeError as exc:
                 await finish_request_sessions(request, ok=exc.commits_work)
+                await _run_after_sessions(request)
                 raise
             except BaseException:
                 await finish_request_sessions(request, ok=False)
                 raise
             await finish_request_sessions(request, ok=response.status_code < 400)
+            await _run_after_sessions(request)
             return response
 
         return run
+
+
+AfterSessions = Callable[[], Awaitable[None]]
+
+
+def after_sessions(request: Request, op: AfterSessions) -> bool:
+    """Run ``op`` once the request's own sessions are committed and closed (bookkeeping such as a
+    credential's last use, in its own unit of work). A request never waits for a second pooled connection
+    while holding one: with a full pool that is a deadlock. Returns False outside a unit-of-work route,
+    where nothing is scheduled."""
+    pending: list[AfterSessions] | None = getattr(request.state, "after_sessions", None)
+    if pending is None:
+        return False
+    pending.append(op)
+    return True
+
+
+async def _run_after_sessions(request: Request) -> None:
+    pending: list[AfterSessions] = request.state.after_sessions
+    request.state.after_sessions = None
+    for op in pending:
+        try:
+            await op()
+        except Exception:  # bookkeeping must not turn a served request into an error
+            log.exception("after-sessions step failed")
 
 
 def request_meta(request: Request) -> RequestMeta:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scribetree.core import audit, clock
+from scribetree.core import audit, clock, db
 from scribetree.core.config import settings
 from scribetree.core.ids import new_token
 from scribetree.identity import passwords
@@ -117,6 +117,7 @@ class IdentityService:
                 "or reset your password.",
                 retry_after=wait,
             )
+        await db.release(read)  # no pooled connection is held through the hash
         ok = await passwords.verify_password(user.password_hash if user else None, password)
         if user is None or not user.is_active:
             raise InvalidCredentials()

@@ -16,7 +16,7 @@ from scribetree.core import clock
 from scribetree.core.config import settings
 from scribetree.core.db import ReadSession, unit_of_work
 from scribetree.core.errors import Forbidden, ScribetreeError, Unauthorized
-from scribetree.core.http import CSRF_FIELD, CSRF_HEADER, csrf_valid, request_meta
+from scribetree.core.http import CSRF_FIELD, CSRF_HEADER, after_sessions, csrf_valid, request_meta
 from scribetree.identity.service import identity
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission
@@ -57,17 +57,23 @@ async def current_context(request: Request, session: ReadSession) -> AuthContext
 
 
 async def _touch(op, request: Request, kind: str) -> None:
-    """Record last use at most once a minute per credential, in its own tiny unit of work."""
+    """Record last use at most once a minute per credential, in its own tiny unit of work that runs after the
+    request's sessions have closed (never a second pooled connection while holding one)."""
     now = clock.utcnow()
     key = f"{kind}:{request.headers.get('authorization') or request.cookies.get(settings.SESSION_COOKIE)}"
     seen = _last_touch.get(key)
     if seen is not None and now - seen < _TOUCH_EVERY:
         return
+
+    async def touch() -> None:
+        async with unit_of_work() as s:
+            await op(s)
+
+    if not after_sessions(request, touch):
+        return  # an error page outside a unit-of-work route: the next ordinary request records it
     _last_touch[key] = now
     if len(_last_touch) > 50_000:
         _last_touch.clear()
-    async with unit_of_work() as s:
-        await op(s)
 
 
 _last_touch: dict[str, object] = {}

@@ -1,0 +1,87 @@
+"""A request never holds one pooled connection while waiting for another.
+
+With a full pool that wait is a deadlock: under a sign-in storm every request holds its connection and
+asks for a second one, nobody gets it, and the pool timeout turns them all into 500s. These tests run the
+app on a pool of exactly one connection, where any such wait fails within seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from scribetree.core import db
+from scribetree.identity.models import ApiToken, User, UserSession
+from tests.factories.tenancy import PASSWORD, create_member
+
+
+@pytest.fixture
+async def one_connection(engines: db.Engines, database_url: str) -> AsyncIterator[db.Engines]:
+    if engines.is_sqlite:  # the SQLite writer is one connection already; readers have their own pool
+        tight = db.create_engines(database_url)
+    else:
+        engine = create_async_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=3)
+        tight = db.Engines(read=engine, write=engine, url=database_url)
+    db.use_engines(tight)
+    try:
+        yield tight
+    finally:
+        db.use_engines(engines)
+        await tight.write.dispose()
+        if tight.read is not tight.write:
+            await tight.read.dispose()
+
+
+async def test_signin_and_credential_use_work_on_a_single_connection_pool(app, session, tenant, one_connection):
+    user, _ = await create_member(session, tenant)
+    await session.commit()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.post(f"/api/v1/tenants/{tenant.slug}/session", json={"email": user.email, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        csrf = r.json()["csrf_token"]
+        me = await c.get("/api/v1/me")  # the session's last-use touch runs after the request's session closed
+        assert me.status_code == 200, me.text
+        created = await c.post("/api/v1/me/tokens", json={"name": "t"}, headers={"X-CSRF-Token": csrf})
+        assert created.status_code == 201, created.text
+        bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
+        assert (await anon.get("/api/v1/me", headers=bearer)).status_code == 200
+
+    used = (await session.execute(select(ApiToken.last_used_at))).scalar_one()
+    assert used is not None, "the token's last use was not recorded"
+    seen = (await session.execute(select(UserSession.last_seen_at))).scalars().all()
+    assert len(seen) == 1 and seen[0] is not None
+
+
+async def test_release_hands_the_connection_back_and_keeps_loaded_rows(engines, session, tenant):
+    user, _ = await create_member(session, tenant)
+    await session.commit()
+    s = db.make_session(write=False)
+    try:
+        loaded = (await s.execute(select(User).where(User.id == user.id))).scalar_one()
+        assert s.in_transaction()
+        await db.release(s)
+        assert not s.in_transaction()
+        assert loaded.email == user.email  # still usable without a round trip
+    finally:
+        await s.close()
+
+
+async def test_release_refuses_a_transaction_that_wrote(engines, session, tenant):
+    user, _ = await create_member(session, tenant)
+    await session.commit()
+    s = db.make_session(write=True)
+    try:
+        await s.execute(update(User).where(User.id == user.id).values(display_name="Changed"))
+        with pytest.raises(RuntimeError, match="commit writes"):
+            await db.release(s)
+    finally:
+        await db.rollback(s)
+        await s.close()
+    name = (await session.execute(select(User.display_name).where(User.id == user.id))).scalar_one()
+    assert name != "Changed"
