@@ -1,0 +1,315 @@
+"""The edit-operation model of the writing log, and pure functions over texts (no database, no I/O).
+
+Positions and lengths count **Unicode code points** of the text (Python ``str`` indices), not UTF-16 code
+units and not bytes. A browser measures strings in UTF-16 code units, so the editor converts: an emoji
+such as U+1F600 is one code point here and two code units in JavaScript. Combining marks, emoji modifiers and
+joiners are code points of their own: deleting one of them alone is allowed; it is the client's business.
+
+Operations (every one carries ``t``, the client's clock in milliseconds since the Unix epoch):
+
+=========  =================================================  ======================================
+kind       fields                                             effect on the text
+=========  =================================================  ======================================
+insert     ``pos``, ``text``                                  insert ``text`` before code point ``pos``
+paste      ``pos``, ``text``, ``seen_in_doc`` (bool)          same as insert; ``seen_in_doc`` tells
+                                                              whether the pasted text already
+                                                              appeared in this document
+delete     ``pos``, ``len``                                   remove ``len`` code points from ``pos``
+cut        ``pos``, ``len``                                   same as delete
+undo/redo  ``pos``, ``len`` (optional), ``text`` (optional)   remove ``len`` at ``pos``, then insert
+                                                              ``text`` at ``pos`` (at least one given)
+focus      ``state``: ``"lost"`` or ``"gained"``              none
+=========  =================================================  ======================================
+
+Ops of a batch apply in order, each to the result of the previous one. Invalid input raises a
+:class:`~scribetree.writing.exceptions.InvalidOp` subclass naming the op's index and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from scribetree.writing.exceptions import InvalidOpLength, MalformedOp, OpOutOfRange, UnknownOpKind
+
+TEXT_KINDS = ("insert", "paste")
+REMOVE_KINDS = ("delete", "cut")
+HISTORY_KINDS = ("undo", "redo")
+KINDS = (*TEXT_KINDS, *REMOVE_KINDS, *HISTORY_KINDS, "focus")
+MAX_T = 2**53  # JavaScript's largest safe integer; Date.now() is far below it
+# PostgreSQL cannot store NUL in text, and lone surrogates cannot be encoded as UTF-8 (the hash input).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One edit operation, validated for shape (not yet against a text)."""
+
+    kind: str
+    t: int
+    pos: int = 0
+    len: int = 0  # code points removed at ``pos`` (delete, cut, undo/redo)
+    text: str = ""  # inserted at ``pos`` after the removal (insert, paste, undo/redo)
+    seen_in_doc: bool | None = None  # paste only
+    state: Literal["lost", "gained"] | None = None  # focus only
+
+    @property
+    def changes_text(self) -> bool:
+        return bool(self.len or self.text)
+
+    def to_json(self) -> dict[str, Any]:
+        """The op as stored in the log (only the fields its kind uses)."""
+        out: dict[str, Any] = {"kind": self.kind, "t": self.t}
+        if self.kind == "focus":
+            out["state"] = self.state
+            return out
+        out["pos"] = self.pos
+        if self.kind in REMOVE_KINDS or (self.kind in HISTORY_KINDS and self.len):
+            out["len"] = self.len
+        if self.kind in TEXT_KINDS or (self.kind in HISTORY_KINDS and self.text):
+            out["text"] = self.text
+        if self.kind == "paste":
+            out["seen_in_doc"] = self.seen_in_doc
+        return out
+
+
+def _int(raw: dict[str, Any], name: str, index: int, *, required: bool = True) -> int | None:
+    value = raw.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedOp(f"Operation {index} ({raw.get('kind')}): '{name}' must be a whole number.", op_index=index)
+    return value
+
+
+def _text(raw: dict[str, Any], name: str, index: int, *, required: bool = True) -> str | None:
+    value = raw.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise MalformedOp(f"Operation {index} ({raw.get('kind')}): '{name}' must be a string.", op_index=index)
+    if _UNSTORABLE.search(value):
+        raise MalformedOp(
+            f"Operation {index} ({raw.get('kind')}): '{name}' contains a NUL character or an unpaired UTF-16 "
+            "surrogate, which cannot be stored. Send well-formed Unicode text.",
+            op_index=index,
+        )
+    return value
+
+
+def parse_op(raw: Any, index: int = 0) -> Op:
+    """Validate one op's shape (kinds, types, signs); positions are checked against the text by :func:`apply`."""
+    if not isinstance(raw, dict):
+        raise MalformedOp(f"Operation {index} must be a JSON object.", op_index=index)
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise UnknownOpKind(
+            f"Operation {index} has the unknown kind {str(kind)[:40]!r}; use one of: {', '.join(KINDS)}.",
+            op_index=index,
+        )
+    t = _int(raw, "t", index)
+    assert t is not None
+    if not 0 <= t <= MAX_T:
+        raise MalformedOp(
+            f"Operation {index} ({kind}): 't' must be milliseconds since 1970 (0 or more).", op_index=index
+        )
+    if kind == "focus":
+        state = raw.get("state")
+        if state not in ("lost", "gained"):
+            raise MalformedOp(f'Operation {index} (focus): \'state\' must be "lost" or "gained".', op_index=index)
+        return Op(kind=kind, t=t, state=state)
+    pos = _int(raw, "pos", index)
+    assert pos is not None
+    if pos < 0:
+        raise OpOutOfRange(f"Operation {index} ({kind}): 'pos' is {pos}; positions start at 0.", op_index=index)
+    if kind in TEXT_KINDS:
+        text = _text(raw, "text", index)
+        if not text:
+            raise MalformedOp(f"Operation {index} ({kind}): 'text' must not be empty.", op_index=index)
+        seen = None
+        if kind == "paste":
+            seen = raw.get("seen_in_doc")
+            if not isinstance(seen, bool):
+                raise MalformedOp(f"Operation {index} (paste): 'seen_in_doc' must be true or false.", op_index=index)
+        return Op(kind=kind, t=t, pos=pos, text=text, seen_in_doc=seen)
+    if kind in REMOVE_KINDS:
+        length = _int(raw, "len", index)
+        assert length is not None
+        if length <= 0:
+            raise InvalidOpLength(
+                f"Operation {index} ({kind}): 'len' is {length}; it must be 1 or more.", op_index=index
+            )
+        return Op(kind=kind, t=t, pos=pos, len=length)
+    # undo / redo: the edit the undo produced, as a removal and/or an insertion at one position
+    length = _int(raw, "len", index, required=False) or 0
+    if length < 0:
+        raise InvalidOpLength(f"Operation {index} ({kind}): 'len' is {length}; it must be 0 or more.", op_index=index)
+    text = _text(raw, "text", index, required=False) or ""
+    if not length and not text:
+        raise MalformedOp(
+            f"Operation {index} ({kind}): give 'len' (code points removed) and/or 'text' (inserted).", op_index=index
+        )
+    return Op(kind=kind, t=t, pos=pos, len=length, text=text)
+
+
+def parse_ops(raw: Sequence[Any]) -> list[Op]:
+    return [parse_op(item, i) for i, item in enumerate(raw)]
+
+
+@dataclass(slots=True)
+class Applied:
+    """The result of applying a batch, with the counts the writing log keeps."""
+
+    text: str
+    chars_inserted: int = 0
+    chars_deleted: int = 0
+    words_added: int = 0
+    words_removed: int = 0
+    word_delta: int = 0  # change of word_count(text), computed locally (no full recount)
+    pastes: int = 0
+    changed: bool = False
+
+
+def apply(text: str, ops: Iterable[Op]) -> str:
+    """Apply ``ops`` in order to ``text``; raises OpOutOfRange when a position does not fit."""
+    return apply_counted(text, ops).text
+
+
+def apply_counted(text: str, ops: Iterable[Op]) -> Applied:
+    """:func:`apply` plus counts. Cost is proportional to the edits, not to the text (beyond slicing)."""
+    out = Applied(text=text)
+    for index, op in enumerate(ops):
+        if not op.changes_text:
+            continue
+        current = out.text
+        size = len(current)
+        if op.pos > size:
+            raise OpOutOfRange(
+                f"Operation {index} ({op.kind}): 'pos' is {op.pos} but the text has {size} code points "
+                "at that point of the batch.",
+                op_index=index,
+            )
+        end = op.pos + op.len
+        if end > size:
+            raise OpOutOfRange(
+                f"Operation {index} ({op.kind}): removes code points {op.pos}..{end} but the text has {size}.",
+                op_index=index,
+            )
+        a, b = _window(current, op.pos, end)
+        before = current[a:b]
+        removed = current[op.pos : end]
+        after = current[a : op.pos] + op.text + current[end:b]
+        out.text = current[: op.pos] + op.text + current[end:]
+        out.word_delta += word_count(after) - word_count(before)
+        out.chars_inserted += len(op.text)
+        out.chars_deleted += op.len
+        out.words_added += word_count(op.text)
+        out.words_removed += word_count(removed)
+        out.pastes += op.kind == "paste"
+        out.changed = True
+    return out
+
+
+# ---- hashing and words ----------------------------------------------------------------------------------
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 (hex) of the UTF-8 bytes of ``text``; the browser computes the same with SubtleCrypto."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Han ideographs (incl. extensions and compatibility), Hiragana, Katakana (full and half width) and CJK
+# punctuation-free symbols count one word per character, the usual convention for Chinese and Japanese
+# (Korean Hangul is written with spaces, so it counts like Latin text).
+_CJK = (
+    "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+    "\U00020000-\U0002fa1f\U00030000-\U0003134f"
+)
+_JOINERS = "'\u2019\\-"  # don't, don\u2019t, well-known: one word each
+
+
+@functools.cache
+def _marks() -> str:
+    """A character class body of every combining mark (categories Mn, Mc, Me), built once."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(cp))[0] == "M":
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    run = f"(?:[^\\W{_CJK}]|[{_marks()}])"  # a letter/digit (not CJK) or a combining mark
+    word = re.compile(f"[{_CJK}]|{run}+(?:[{_JOINERS}]{run}+)*")
+    cluster_char = re.compile(f"(?:{run}|[{_JOINERS}])")
+    return word, cluster_char
+
+
+def word_count(text: str) -> int:
+    """Words in ``text``: runs of letters, digits and marks (joined by ', U+2019 or -); one per CJK character."""
+    if not text:
+        return 0
+    return sum(1 for _ in _patterns()[0].finditer(text))
+
+
+def _window(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` to boundaries no word crosses, so counts inside it add up to the whole.
+
+    A word is made of cluster characters (letters, digits, marks, joiners) or is one CJK character, so a
+    cut between a non-cluster character and anything else never splits a word.
+    """
+    is_cluster = _patterns()[1].fullmatch
+    while start > 0 and is_cluster(text[start - 1]):
+        start -= 1
+    size = len(text)
+    while end < size and is_cluster(text[end]):
+        end += 1
+    return start, end
+
+
+# ---- word diff --------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+DiffKind = Literal["equal", "insert", "delete"]
+
+
+def word_diff(old: str, new: str) -> list[dict[str, str]]:
+    """Segments ``{"op": "equal"|"insert"|"delete", "text": ...}`` turning ``old`` into ``new`` word by word.
+
+    Tokens are runs of whitespace and runs of non-whitespace, so joining the ``equal`` and ``delete``
+    segments gives ``old`` exactly and joining ``equal`` and ``insert`` gives ``new``. A replaced stretch
+    comes out as a delete followed by an insert. Adjacent segments of the same kind are merged.
+    """
+    a = _TOKEN.findall(old)
+    b = _TOKEN.findall(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    segments: list[dict[str, str]] = []
+
+    def push(kind: DiffKind, tokens: list[str]) -> None:
+        if not tokens:
+            return
+        piece = "".join(tokens)
+        if segments and segments[-1]["op"] == kind:
+            segments[-1]["text"] += piece
+        else:
+            segments.append({"op": kind, "text": piece})
+
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            push("equal", a[i1:i2])
+        else:
+            push("delete", a[i1:i2])
+            push("insert", b[j1:j2])
+    return segments
