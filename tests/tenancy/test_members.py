@@ -8,7 +8,8 @@ from sqlalchemy import select
 from scribetree.core import clock
 from scribetree.core.audit import AuditEvent
 from scribetree.core.config import settings
-from scribetree.tenancy.models import Membership, Role
+from scribetree.identity.models import User
+from scribetree.tenancy.models import Invitation, Membership, Role
 from tests.factories.tenancy import PASSWORD, create_member
 from tests.tenancy.mailbox import last_link
 
@@ -21,7 +22,7 @@ class TestInvitations:
         token = await last_link("new.person@example.edu", "invite")
         preview = (await anon.get(f"/api/v1/invitation-links/{token}")).json()
         assert preview["role"] == "educator" and preview["tenant"]["slug"] == tenant.slug
-        assert preview["has_account"] is False
+        assert preview["has_account"] is False and preview["existing_account"] is False
         r = await anon.post("/api/v1/invitation-links/accept", json={"token": token})
         assert r.status_code == 422 and "choose a password" in r.json()["detail"]
         r = await anon.post(
@@ -40,11 +41,23 @@ class TestInvitations:
         await session.commit()
         await client.post("/api/v1/invitations", json={"email": user.email, "role": "teaching_assistant"})
         token = await last_link(user.email, "invite")
-        assert (await anon.get(f"/api/v1/invitation-links/{token}")).json()["has_account"] is True
-        r = await anon.post("/api/v1/invitation-links/accept", json={"token": token})
+        preview = (await anon.get(f"/api/v1/invitation-links/{token}")).json()
+        assert preview["existing_account"] is True and preview["has_account"] is True
+        r = await anon.post(
+            "/api/v1/invitation-links/accept", json={"token": token, "current_password": PASSWORD}
+        )
         assert r.status_code == 200 and r.json()["role"] == "teaching_assistant"
         rows = (await session.execute(select(Membership).where(Membership.user_id == user.id))).scalars().all()
         assert len(rows) == 2
+        assert (await anon.get("/api/v1/me")).json()["tenant"]["slug"] == "northfield"
+        ev = (
+            await session.execute(
+                select(AuditEvent).where(
+                    AuditEvent.action == "member.invitation_accepted", AuditEvent.outcome == "success"
+                )
+            )
+        ).scalar_one()
+        assert ev.details["account"] == "existing" and ev.actor_user_id == user.id
 
     @pytest.mark.auth(role="institution_admin")
     async def test_expired_and_revoked_invitations(self, client, anon):
@@ -68,6 +81,105 @@ class TestInvitations:
     async def test_educators_cannot_invite(self, client):
         r = await client.post("/api/v1/invitations", json={"email": "x@example.edu"})
         assert r.status_code == 403
+
+
+async def _invite_existing(client, session, other_tenant, **user_overrides):
+    """A person with an account in ``other_tenant``, invited to the client's institution; returns (user, token)."""
+    user, _ = await create_member(session, other_tenant, **user_overrides)
+    await session.commit()
+    r = await client.post("/api/v1/invitations", json={"email": user.email, "role": "educator"})
+    assert r.status_code == 201, r.text
+    return user, await last_link(user.email, "invite")
+
+
+async def _unchanged(session, user, *, failed_signins: int) -> None:
+    """Nothing was joined or used up; only the sign-in failure counter moved."""
+    await session.commit()
+    fresh = (
+        await session.execute(select(User).where(User.id == user.id).execution_options(populate_existing=True))
+    ).scalar_one()
+    assert fresh.failed_signins == failed_signins
+    assert len((await session.execute(select(Membership).where(Membership.user_id == user.id))).all()) == 1
+    inv = (await session.execute(select(Invitation).where(Invitation.email == user.email))).scalar_one()
+    assert inv.accepted_at is None and inv.revoked_at is None
+    await session.commit()
+
+
+@pytest.mark.auth(role="institution_admin")
+class TestAcceptWithAnExistingAccount:
+    """The link alone must not attach an existing account: the account's current password proves it."""
+
+    async def test_missing_password_is_asked_for(self, client, anon, session, other_tenant):
+        user, token = await _invite_existing(client, session, other_tenant)
+        for body in ({"token": token}, {"token": token, "display_name": "Someone", "password": "a brand new pass 1"}):
+            r = await anon.post("/api/v1/invitation-links/accept", json=body)
+            assert r.status_code == 422 and r.json()["error"] == "AccountPasswordRequired", r.text
+            assert "current password" in r.json()["detail"] and "st_session" not in r.cookies
+        await _unchanged(session, user, failed_signins=0)
+        fresh = (await session.execute(select(User).where(User.id == user.id))).scalar_one()
+        assert fresh.display_name != "Someone"
+
+    async def test_wrong_password_is_refused_counted_and_audited(self, client, anon, session, other_tenant, tenant):
+        user, token = await _invite_existing(client, session, other_tenant)
+        r = await anon.post(
+            "/api/v1/invitation-links/accept", json={"token": token, "current_password": "not the password"}
+        )
+        assert r.status_code == 401 and r.json()["error"] == "AccountPasswordIncorrect", r.text
+        assert "st_session" not in r.cookies
+        await _unchanged(session, user, failed_signins=1)
+        ev = (
+            await session.execute(
+                select(AuditEvent).where(
+                    AuditEvent.action == "member.invitation_accepted", AuditEvent.outcome == "failure"
+                )
+            )
+        ).scalar_one()
+        assert ev.tenant_id == tenant.id and ev.actor_user_id == user.id
+        assert ev.details == {"reason": "InvalidCredentials"}
+        await session.commit()
+        r = await anon.post("/api/v1/invitation-links/accept", json={"token": token, "current_password": PASSWORD})
+        assert r.status_code == 200  # the link still works with the right password
+
+    async def test_repeated_failures_lock_the_account_as_sign_in_does(self, client, anon, session, other_tenant):
+        user, token = await _invite_existing(client, session, other_tenant)
+        for _ in range(settings.LOCKOUT_THRESHOLD):
+            r = await anon.post(
+                "/api/v1/invitation-links/accept", json={"token": token, "current_password": "wrong guess here"}
+            )
+            assert r.status_code == 401
+        r = await anon.post("/api/v1/invitation-links/accept", json={"token": token, "current_password": PASSWORD})
+        assert r.status_code == 429 and r.json()["error"] == "AccountLocked"
+        assert int(r.headers["retry-after"]) == settings.LOCKOUT_BASE_SECONDS
+        await _unchanged(session, user, failed_signins=settings.LOCKOUT_THRESHOLD)
+        r = await anon.post(f"/api/v1/tenants/{other_tenant.slug}/session",
+                            json={"email": user.email, "password": PASSWORD})
+        assert r.status_code == 429  # the same lockout guards sign-in
+
+    async def test_the_sign_in_rate_limit_counts_attempts(self, client, anon, session, other_tenant, monkeypatch):
+        user, token = await _invite_existing(client, session, other_tenant)
+        monkeypatch.setattr(settings, "RATE_LIMIT_SIGNIN", "2/minute")
+        codes = []
+        for _ in range(3):
+            r = await anon.post(
+                "/api/v1/invitation-links/accept", json={"token": token, "current_password": "wrong guess here"}
+            )
+            codes.append(r.status_code)
+        assert codes == [401, 401, 429]
+        await _unchanged(session, user, failed_signins=2)
+
+    async def test_an_account_without_a_password_cannot_be_claimed_through_the_link(
+        self, client, anon, session, other_tenant
+    ):
+        user, token = await _invite_existing(client, session, other_tenant, password=None)
+        r = await anon.post("/api/v1/invitation-links/accept", json={"token": token, "password": "a brand new pass 1"})
+        assert r.status_code == 422 and r.json()["error"] == "AccountPasswordRequired"
+        r = await anon.post(
+            "/api/v1/invitation-links/accept", json={"token": token, "current_password": "a brand new pass 1"}
+        )
+        assert r.status_code == 401 and r.json()["error"] == "AccountPasswordIncorrect"
+        await _unchanged(session, user, failed_signins=1)
+        fresh = (await session.execute(select(User).where(User.id == user.id))).scalar_one()
+        assert fresh.password_hash is None
 
 
 class TestMembers:

@@ -681,16 +681,50 @@ class TestInvitationFlow:
         assert (await anon.get(link)).status_code == 400  # the link worked once
 
     @pytest.mark.auth(role="institution_admin")
-    async def test_an_existing_account_only_confirms(self, client, anon, session, other_tenant, development):
+    async def test_an_existing_account_confirms_with_its_password(
+        self, client, anon, session, other_tenant, development
+    ):
         person, _ = await create_member(session, other_tenant, Role.student, display_name="Ola")
         await session.commit()
         await client.post("/admin/members/invite", data={"email": person.email, "role": "teaching_assistant"})
         link = await _one_mail_link(anon, "invite")
         page = await anon.get(link)
-        assert "You already have a Scribe Tree account" in page.text and 'name="password"' not in page.text
-        r = await anon.post(link, data={"csrf_token": csrf_in(page.text)})
-        assert r.status_code == 303
+        assert "You already have a Scribe Tree account" in page.text
+        assert 'name="current_password"' in page.text and 'autocomplete="current-password"' in page.text
+        assert 'name="password"' not in page.text and 'name="display_name"' not in page.text
+        assert 'href="/t/northfield/reset"' in page.text
+
+        missing = await anon.post(link, data={"csrf_token": csrf_in(page.text)})
+        assert missing.status_code == 422 and "Enter the password you use to sign in" in missing.text
+        wrong = await anon.post(link, data={"csrf_token": csrf_in(page.text), "current_password": "not it at all"})
+        assert wrong.status_code == 401 and "That is not the current password" in wrong.text
+        assert "not it at all" not in wrong.text and "st_session" not in wrong.cookies
+        assert (await anon.get("/home")).status_code == 303  # nobody was signed in
+        await _reload(session, person)
+        assert person.failed_signins == 1  # counted like a failed sign-in
+        joined = await session.scalar(select(func.count()).select_from(Membership)
+                                      .where(Membership.user_id == person.id))
+        assert joined == 1
+        await session.commit()
+
+        r = await anon.post(link, data={"csrf_token": csrf_in(page.text), "current_password": PASSWORD})
+        assert r.status_code == 303 and r.headers["location"] == "/home"
         assert "Ola" in (await anon.get("/home")).text
+        await _reload(session, person)
+        assert person.failed_signins == 0
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_a_locked_account_is_told_how_long_to_wait(self, client, anon, session, other_tenant, development):
+        person, _ = await create_member(session, other_tenant, Role.student)
+        await session.commit()
+        await client.post("/admin/members/invite", data={"email": person.email, "role": "student"})
+        link = await _one_mail_link(anon, "invite")
+        page = await anon.get(link)
+        for _ in range(settings.LOCKOUT_THRESHOLD):
+            r = await anon.post(link, data={"csrf_token": csrf_in(page.text), "current_password": "wrong guess"})
+            assert r.status_code == 401
+        r = await anon.post(link, data={"csrf_token": csrf_in(page.text), "current_password": PASSWORD})
+        assert r.status_code == 429 and "Too many failed attempts" in r.text
 
     @pytest.mark.auth(role="institution_admin")
     async def test_expired_and_forged_links(self, client, anon, development):

@@ -289,10 +289,16 @@ async def complete_password_reset(body: ResetComplete, request: Request, session
     tags=["sign-in"],
 )
 async def preview_invitation(token: str, session: ReadSession) -> InvitationPreview:
-    """What an invitation link offers: the institution, the role, and whether the email has an account."""
+    """What an invitation link offers: the institution, the role, and whether the email already has an account
+    (``existing_account``: then accepting needs that account's current password)."""
     inv, tenant, user = await member.open_invitation(session, token)
+    existing = user is not None
     return InvitationPreview(
-        email=inv.email, role=inv.role, tenant=TenantPublic.model_validate(tenant), has_account=user is not None
+        email=inv.email,
+        role=inv.role,
+        tenant=TenantPublic.model_validate(tenant),
+        existing_account=existing,
+        has_account=existing,
     )
 
 
@@ -300,14 +306,26 @@ async def preview_invitation(token: str, session: ReadSession) -> InvitationPrev
     "/invitation-links/accept",
     response_model=SessionStarted,
     operation_id="invitations:accept",
-    responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={
+        400: {"model": ErrorBody},
+        401: {"model": ErrorBody, "description": "AccountPasswordIncorrect: not the account's current password"},
+        422: {"model": ErrorBody, "description": "AccountPasswordRequired, or a new account's name/password"},
+        **E429,
+    },
     tags=["sign-in"],
 )
 async def accept_invitation(
-    body: InvitationAccept, request: Request, response: Response, write: WriteSession
+    body: InvitationAccept, request: Request, response: Response, read: ReadSession, write: WriteSession
 ) -> SessionStarted:
-    """Accept an invitation. New people give a name and password; the response signs them in."""
-    token, ctx = await member.accept_invitation(write, body, request_meta(request))
+    """Accept an invitation; the response signs you in.
+
+    New people give ``display_name`` and a new ``password``. When the email already has an account (the
+    preview says ``existing_account``), send that account's ``current_password`` instead: it is checked like
+    a sign-in (the same rate limit and lockout; failures are audited) and nothing is joined until it matches.
+    """
+    if body.current_password is not None:
+        await signin_limits(request, "")
+    token, ctx = await member.accept_invitation(read, write, body, request_meta(request))
     return started(response, token, ctx)
 
 

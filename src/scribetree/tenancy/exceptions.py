@@ -36,6 +36,24 @@ class InvitationNotFound(NotFound):
     default_detail = "No such invitation."
 
 
+class AccountPasswordRequired(InvalidInput):
+    """Joining with an account that already exists needs that account's password (else the link's holder
+    could attach any account to an institution)."""
+
+    default_detail = (
+        "This email address already has a Scribe Tree account. Enter that account's current password to accept "
+        "the invitation."
+    )
+
+
+class AccountPasswordIncorrect(ScribetreeError):
+    status_code = 401
+    default_detail = (
+        "That is not the current password of the account with this email address. Check it and try again, or "
+        "reset it with “Forgot your password?” on the sign-in page."
+    )
+
+
 class SlugTaken(Conflict):
     default_detail = "Another institution already uses this address (slug)."
 

@@ -117,13 +117,22 @@ class InvitationPreview(BaseModel):
     email: str
     role: Role
     tenant: TenantPublic
-    has_account: bool
+    existing_account: bool = Field(
+        description="True: the email already has an account; accept with its ``current_password``. "
+        "False: accept with ``display_name`` and a new ``password``."
+    )
+    has_account: bool = Field(description="The same as ``existing_account`` (older name).")
 
 
 class InvitationAccept(BaseModel):
     token: Annotated[str, Field(min_length=10, max_length=200)]
-    display_name: Name | None = None
-    password: Annotated[str, Field(max_length=256)] | None = None
+    display_name: Name | None = Field(default=None, description="New accounts: your name.")
+    password: Annotated[str, Field(max_length=256)] | None = Field(
+        default=None, description="New accounts: the password to set."
+    )
+    current_password: Annotated[str, Field(max_length=256)] | None = Field(
+        default=None, description="Existing accounts: the account's current password, which proves it is yours."
+    )
 
 
 class SignIn(BaseModel):

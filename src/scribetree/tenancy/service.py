@@ -21,6 +21,8 @@ from scribetree.identity.models import PlatformRole, User, UserSession
 from scribetree.identity.service import digest, identity, normalize_email
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.exceptions import (
+    AccountPasswordIncorrect,
+    AccountPasswordRequired,
     AlreadyMember,
     InvitationNotFound,
     LastAdmin,
@@ -369,23 +371,32 @@ class MemberService:
         return inv, tenant, await identity.get_by_email(session, inv.email)
 
     async def accept_invitation(
-        self, session: AsyncSession, data: InvitationAccept, meta: audit.RequestMeta
+        self, read: AsyncSession, write: AsyncSession, data: InvitationAccept, meta: audit.RequestMeta
     ) -> tuple[str, AuthContext]:
-        """Join the tenant and sign in. A new person sets name and password; an existing account just joins."""
-        inv, tenant, user = await self.open_invitation(session, data.token)
+        """Join the tenant and sign in. A new person sets name and password; an existing account proves itself
+        with its current password, checked like a sign-in (same lockout, failures audited and kept)."""
+        inv, tenant, user = await self.open_invitation(read, data.token)
+        existing = user is not None
         if user is None:
             if not data.password or not data.display_name:
                 raise InvalidInput("Enter your name and choose a password to create your account.")
+        else:
+            user = await self._prove_account(read, write, inv, user, data.current_password, meta)
+        # The password check ran before any write (SQLite has one writer); now re-read the invitation under a
+        # lock, so a link used twice at the same moment joins once.
+        inv = await InvitationRepository(write, tenant.id).get(inv.id, for_update=True)
+        if inv is None or inv.accepted_at or inv.revoked_at or inv.expires_at <= clock.utcnow():
+            raise LinkInvalid()
+        if user is None:
+            assert data.password and data.display_name
             user = await identity.create_user(
-                session, email=inv.email, display_name=data.display_name, password=data.password
+                write, email=inv.email, display_name=data.display_name, password=data.password
             )
-        elif user.password_hash is None and data.password:
-            await identity.set_password(session, user, data.password)
         inv.accepted_at = clock.utcnow()
-        await session.flush()
-        m = await self.add_member(session, tenant.id, user, inv.role)
+        await write.flush()
+        m = await self.add_member(write, tenant.id, user, inv.role)
         await audit.record(
-            session,
+            write,
             audit.Entry(
                 action="member.invitation_accepted",
                 tenant_id=tenant.id,
@@ -394,11 +405,44 @@ class MemberService:
                 target_type="invitation",
                 target_id=str(inv.id),
                 meta=meta,
-                details={"role": inv.role},
+                details={"role": inv.role, "account": "existing" if existing else "new"},
             ),
         )
-        token, row = await identity.start_session(session, user=user, tenant_id=tenant.id, meta=meta)
+        token, row = await identity.start_session(write, user=user, tenant_id=tenant.id, meta=meta)
         return token, _ctx(user, tenant, m.role, row, meta)
+
+    async def _prove_account(
+        self,
+        read: AsyncSession,
+        write: AsyncSession,
+        inv: Invitation,
+        user: User,
+        current_password: str | None,
+        meta: audit.RequestMeta,
+    ) -> User:
+        if not current_password:
+            raise AccountPasswordRequired()
+        try:
+            return await identity.authenticate(read, write, inv.email, current_password)
+        except ScribetreeError as exc:  # wrong password, locked, inactive: kept like a failed sign-in
+            await audit.record(
+                write,
+                audit.Entry(
+                    action="member.invitation_accepted",
+                    outcome="failure",
+                    tenant_id=inv.tenant_id,
+                    actor_user_id=user.id,
+                    actor_label=user.email,
+                    target_type="invitation",
+                    target_id=str(inv.id),
+                    meta=meta,
+                    details={"reason": exc.code},
+                ),
+            )
+            if isinstance(exc, InvalidCredentials):
+                raise AccountPasswordIncorrect(commits_work=True, user_id=user.id) from exc
+            exc.commits_work = True
+            raise
 
     async def change_role(
         self, session: AsyncSession, ctx: AuthContext, membership_id: uuid.UUID, role: Role

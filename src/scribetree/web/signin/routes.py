@@ -332,6 +332,7 @@ async def _invite_page(request: Request, token: str, inv: Any, tenant: Tenant, h
         request, "signin/invite.html", ctx=None, brand=brand, status=status, form=form or FormState(),
         action=f"/invite/{token}", email=inv.email, role=role_label(inv.role), has_account=has_account,
         expires_at=inv.expires_at, signin=signin_url(brand), title=f"Join {brand.display_name}",
+        reset_url=f"/t/{brand.slug}/reset",
     )
 
 
@@ -348,6 +349,7 @@ async def invitation_page(token: str, request: Request, session: ReadSession) ->
 async def invitation_accept(
     token: str, request: Request, read: ReadSession, write: WriteSession, csrf: CsrfField = "",
     display_name: FormStr = "", password: FormStr = "", password_confirm: FormStr = "",
+    current_password: FormStr = "",
 ) -> Response:
     require_csrf_for_anonymous(request, csrf)
     try:
@@ -356,7 +358,12 @@ async def invitation_accept(
         return await _link_invalid(request, await _host_brand(request, read), invitation=True)
     has_account = user is not None
     form = FormState(values={"display_name": display_name.strip()})
-    if not has_account:
+    if has_account:
+        if not current_password:
+            form.error("current_password", "Enter the password you use to sign in to Scribe Tree.")
+        elif len(current_password) > 256:
+            form.error("current_password", "That is not the current password of your account.")
+    else:
         if not display_name.strip():
             form.error("display_name", "Enter your name as your teachers and classmates should see it.")
         elif len(display_name.strip()) > 200:
@@ -368,16 +375,24 @@ async def invitation_accept(
     if not form.ok:
         return await _invite_page(request, token, inv, tenant, has_account, form=form, status=422)
     try:
-        data = InvitationAccept(token=token, display_name=None if has_account else display_name.strip(),
-                                password=None if has_account else password)
+        if has_account:
+            data = InvitationAccept(token=token, current_password=current_password)
+        else:
+            data = InvitationAccept(token=token, display_name=display_name.strip(), password=password)
     except ValidationError:
         return await _link_invalid(request, Brand.of(tenant), invitation=True)
     try:
-        session_token, _ctx = await member.accept_invitation(write, data, request_meta(request))
+        if has_account:
+            await signin_limits(request, inv.email)  # a password check, counted like a sign-in
+        session_token, _ctx = await member.accept_invitation(read, write, data, request_meta(request))
     except LinkInvalid:
         return await _link_invalid(request, Brand.of(tenant), invitation=True)
     except ScribetreeError as exc:
-        form.error("password" if exc.status_code == 422 and not has_account else "_form", exc.detail)
+        await keep_work_of(request, exc)  # a wrong password's lockout counter and audit entry are kept
+        if has_account:
+            form.error("current_password" if exc.status_code in (401, 422) else "_form", exc.detail)
+        else:
+            form.error("password" if exc.status_code == 422 else "_form", exc.detail)
         return await _invite_page(request, token, inv, tenant, has_account, form=form, status=exc.status_code)
     brand = Brand.of(tenant)
     response = redirect("/home", f"Welcome to {brand.display_name}. You joined as {role_label(inv.role).lower()}.")
