@@ -16,6 +16,7 @@ from scribetree.courses.models import (
 )
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
 from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
+from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission, WritingSession
 
 __all__ = [
     "ApiToken",
@@ -28,17 +29,22 @@ __all__ = [
     "Base",
     "Course",
     "CourseMember",
+    "Document",
+    "DocumentVersion",
+    "EditBatch",
     "ExternalIdentity",
     "Invitation",
     "Job",
     "JobSchedule",
     "Membership",
     "PasswordReset",
+    "Submission",
     "SupportAccessGrant",
     "Tenant",
     "User",
     "UserSession",
     "WorkerHeartbeat",
+    "WritingSession",
 ]
 
 # Global tables: not owned by one tenant (STYLE N1). Each says why. An architecture test fails when a
