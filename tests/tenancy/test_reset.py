@@ -2,9 +2,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from scribetree.core import clock
+from scribetree.core.audit import AuditEvent
 from scribetree.core.config import settings
+from scribetree.identity.models import UserSession
+from scribetree.identity.service import identity
 from tests.factories.tenancy import PASSWORD, create_member
+from tests.fixtures.auth import make_client
 from tests.tenancy.mailbox import deliver, last_link
 
 NEW = "a much better passphrase 42"
@@ -82,3 +88,86 @@ class TestPasswordReset:
         r = await anon.post("/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW}, headers=h)
         assert r.status_code == 204
         assert (await signin(anon, tenant.slug, user.email, NEW)).status_code == 200
+
+
+class TestChangePassword:
+    """A change made while signed in keeps that session; every other session and every reset link ends."""
+
+    async def test_this_session_stays_others_end_tokens_keep_working(self, app, anon, session, tenant):
+        user, _ = await create_member(session, tenant)
+        await session.commit()
+        secret, _ = await identity.create_token(
+            session, tenant_id=tenant.id, user_id=user.id, name="script", scopes=["read"], expires_in_days=30
+        )
+        await session.commit()
+        await anon.post("/api/v1/password-resets", json={"email": user.email})
+        reset_token = await last_link(user.email, "reset")
+        async with await make_client(app, session, user, tenant) as mine, await make_client(
+            app, session, user, tenant
+        ) as elsewhere:
+            assert (await elsewhere.get("/api/v1/me")).status_code == 200
+            r = await mine.post("/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW})
+            assert r.status_code == 204, r.text
+            assert (await mine.get("/api/v1/me")).status_code == 200  # still signed in
+            r = await mine.post("/api/v1/me/tokens", json={"name": "after", "scopes": ["read"]})
+            assert r.status_code == 201  # and its CSRF token still works for changes
+            r = await elsewhere.get("/api/v1/me")
+            assert r.status_code == 401 and r.json()["error"] == "Unauthorized"
+        me = await anon.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        assert me.status_code == 200  # API tokens are kept (docs/security.md)
+        r = await anon.post("/api/v1/password-resets/complete", json={"token": reset_token, "new_password": NEW + "x"})
+        assert r.status_code == 400 and r.json()["error"] == "LinkInvalid"
+        assert (await signin(anon, tenant.slug, user.email, PASSWORD)).status_code == 401
+        assert (await signin(anon, tenant.slug, user.email, NEW)).status_code == 200
+        rows = (await session.execute(select(UserSession).where(UserSession.user_id == user.id))).scalars().all()
+        assert sum(r.revoked_at is None for r in rows) == 2  # the one that changed it, and the new sign-in
+        assert await session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.password_changed")
+        ) == 1
+
+    async def test_a_refused_change_changes_nothing(self, app, anon, session, tenant):
+        user, _ = await create_member(session, tenant)
+        await session.commit()
+        await anon.post("/api/v1/password-resets", json={"email": user.email})
+        reset_token = await last_link(user.email, "reset")
+        async with await make_client(app, session, user, tenant) as mine, await make_client(
+            app, session, user, tenant
+        ) as elsewhere:
+            for body, code in (({"current_password": "nope", "new_password": NEW}, 401),
+                               ({"current_password": PASSWORD, "new_password": "password123"}, 422)):
+                assert (await mine.post("/api/v1/me/password", json=body)).status_code == code
+            assert (await mine.get("/api/v1/me")).status_code == 200
+            assert (await elsewhere.get("/api/v1/me")).status_code == 200
+        r = await anon.post("/api/v1/password-resets/complete", json={"token": reset_token, "new_password": NEW})
+        assert r.status_code == 204  # the link was not used up by the failed changes
+
+    async def test_through_an_api_token_every_session_ends(self, app, anon, session, tenant):
+        user, _ = await create_member(session, tenant)
+        await session.commit()
+        secret, _ = await identity.create_token(
+            session, tenant_id=tenant.id, user_id=user.id, name="script", scopes=["read", "write"], expires_in_days=30
+        )
+        await session.commit()
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with await make_client(app, session, user, tenant) as browser:
+            r = await anon.post(
+                "/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW}, headers=headers
+            )
+            assert r.status_code == 204, r.text
+            assert (await browser.get("/api/v1/me")).status_code == 401
+        assert (await anon.get("/api/v1/me", headers=headers)).status_code == 200
+
+    async def test_a_reset_by_contrast_ends_tokens_too(self, anon, session, tenant):
+        user, _ = await create_member(session, tenant)
+        secret, _ = await identity.create_token(
+            session, tenant_id=tenant.id, user_id=user.id, name="script", scopes=["read"], expires_in_days=30
+        )
+        await session.commit()
+        headers = {"Authorization": f"Bearer {secret}"}
+        assert (await anon.get("/api/v1/me", headers=headers)).status_code == 200
+        with clock.travel(timedelta(seconds=1)):  # the token predates the reset
+            await anon.post("/api/v1/password-resets", json={"email": user.email})
+            token = await last_link(user.email, "reset")
+            r = await anon.post("/api/v1/password-resets/complete", json={"token": token, "new_password": NEW})
+            assert r.status_code == 204
+            assert (await anon.get("/api/v1/me", headers=headers)).status_code == 401

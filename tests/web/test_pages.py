@@ -539,16 +539,25 @@ class TestBranding:
 
 class TestAccount:
     @pytest.mark.auth(role="student")
-    async def test_change_password(self, client, anon, actor):
+    async def test_change_password(self, app, client, anon, actor, session, tenant):
+        elsewhere = await make_client(app, session, actor.user, tenant)
         wrong = await client.post("/account/password", data={"current_password": "nope", "new_password": NEW_PASSWORD,
                                                               "new_password_confirm": NEW_PASSWORD})
         assert wrong.status_code == 400 and "Your current password is not correct." in wrong.text
         weak = await client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short",
                                                              "new_password_confirm": "short"})
         assert weak.status_code == 422 and "at least 10 characters" in weak.text
-        r = await client.post("/account/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                                          "new_password_confirm": NEW_PASSWORD})
-        assert r.status_code == 303 and r.headers["location"] == "/t/northfield/signin"
+        async with elsewhere:
+            assert (await elsewhere.get("/account")).status_code == 200  # the failures above ended nothing
+            r = await client.post("/account/password", data={"current_password": PASSWORD,
+                                                              "new_password": NEW_PASSWORD,
+                                                              "new_password_confirm": NEW_PASSWORD})
+            assert r.status_code == 303 and r.headers["location"] == "/account"
+            assert "st_session" not in r.headers.get("set-cookie", "")  # the cookie is neither cleared nor changed
+            page = await client.get("/account")  # this browser is still signed in
+            assert page.status_code == 200 and "Your password has been changed. You stay signed in here" in page.text
+            gone = await elsewhere.get("/account")  # the other one is sent to sign in
+            assert gone.status_code == 303 and gone.headers["location"] == "/?next=%2Faccount"
         assert (await sign_in(anon, "northfield", actor.user.email, NEW_PASSWORD)).status_code == 303
 
     @pytest.mark.auth(role="educator")

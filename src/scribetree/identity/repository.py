@@ -25,12 +25,11 @@ class SessionRepository(RepositoryBase[UserSession]):
     async def by_token_hash(self, token_hash: str) -> UserSession | None:
         return await self.one_or_none(self.base().where(UserSession.token_hash == token_hash))
 
-    async def revoke_all(self, user_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(
-            update(UserSession)
-            .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+    async def revoke_all(self, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None) -> None:
+        stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        if keep is not None:
+            stmt = stmt.where(UserSession.id != keep)
+        await self.session.execute(stmt.values(revoked_at=now))
 
     async def revoke_for_tenant_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(

@@ -318,13 +318,35 @@ class IdentityService:
         return user
 
     async def change_password(
-        self, read: AsyncSession, write: AsyncSession, user: User, current: str, new: str
+        self,
+        read: AsyncSession,
+        write: AsyncSession,
+        user: User,
+        current: str,
+        new: str,
+        *,
+        keep_session_id: uuid.UUID | None = None,
     ) -> None:
+        """The owner, signed in, changes the password: every *other* session ends and every open reset link
+        stops working. The session making the change (``keep_session_id``) stays signed in, and the
+        account's API tokens keep working: they are separate credentials, listed and revoked on their own
+        (docs/security.md). A reset, where the old password may be known to someone else, ends them all
+        (``set_password``)."""
+        await db.release(read)  # no pooled connection is held through the two hashes
         if not await passwords.verify_password(user.password_hash, current):
             raise InvalidCredentials("Your current password is not correct.")
+        passwords.check_policy(new, email=user.email)
+        new_hash = await passwords.hash_password(new)
         fresh = await UserRepository(write).get(user.id, for_update=True)
         assert fresh is not None
-        await self.set_password(write, fresh, new)
+        now = clock.utcnow()
+        fresh.password_hash = new_hash
+        fresh.password_changed_at = now
+        fresh.failed_signins = 0
+        fresh.locked_until = None
+        await SessionRepository(write).revoke_all(user.id, now, keep=keep_session_id)
+        await PasswordResetRepository(write).expire_for_user(user.id, now)
+        await write.flush()
 
 
 def _human_seconds(seconds: int) -> str:

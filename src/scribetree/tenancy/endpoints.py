@@ -205,7 +205,8 @@ async def get_me(ctx: auth.Signed, session: ReadSession) -> MeRead:
     tags=["account"],
 )
 async def change_password(body: PasswordChange, ctx: auth.ProfileWrite, read: ReadSession, write: WriteSession) -> None:
-    """Change your password. Every other session of yours ends."""
+    """Change your password. This session stays signed in; every other session of yours ends and open reset links
+    stop working. Your API tokens keep working (revoke them with ``DELETE /me/tokens/{id}``)."""
     await access.change_password(read, write, ctx, body.current_password, body.new_password)
 
 

@@ -727,7 +727,7 @@ class AccessService:
         _require(ctx, Permission.profile_write)
         user = await identity.get_user(read, ctx.user_id)
         assert user is not None
-        await identity.change_password(read, write, user, current, new)
+        await identity.change_password(read, write, user, current, new, keep_session_id=ctx.session_id)
         await audit.record(write, _entry(ctx, "auth.password_changed", target_type="user", target_id=str(user.id)))
 
     # ---- support access ----

@@ -139,12 +139,9 @@ async def change_password(
             return await _account_page(request, read, ctx, password_form=form, status=status)
     else:
         return await _account_page(request, read, ctx, password_form=form, status=422)
-    # A new password ends every session of the account, this one included: sign in again.
-    target = "/ops/signin" if ctx.tenant_id is None else f"/t/{ctx.tenant_slug}/signin"
-    response = redirect(target, "Your password has been changed and you were signed out everywhere. "
-                                "Sign in with your new password.")
-    clear_session_cookie(response)
-    return response
+    # This session stays; every other one ended (identity.change_password). Tokens are separate credentials.
+    return redirect("/account", "Your password has been changed. You stay signed in here; everywhere else you "
+                                "were signed out. Your API tokens still work: revoke any you no longer trust.")
 
 
 @router.post("/account/signout-everywhere", include_in_schema=False)
