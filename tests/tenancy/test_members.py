@@ -3,13 +3,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from scribetree.core import clock
 from scribetree.core.audit import AuditEvent
 from scribetree.core.config import settings
+from scribetree.core.errors import Forbidden
 from scribetree.identity.models import User
-from scribetree.tenancy.models import Invitation, Membership, Role
+from scribetree.tenancy.models import Invitation, Membership, MembershipStatus, Role
+from scribetree.tenancy.service import member
 from tests.factories.tenancy import PASSWORD, create_member
 from tests.tenancy.mailbox import last_link
 
@@ -180,6 +182,47 @@ class TestAcceptWithAnExistingAccount:
         await _unchanged(session, user, failed_signins=1)
         fresh = (await session.execute(select(User).where(User.id == user.id))).scalar_one()
         assert fresh.password_hash is None
+
+
+class TestCountByRole:
+    """The admin home's member card: active members per role and the deactivated, in one tenant-scoped query."""
+
+    @pytest.mark.auth(role="institution_admin")
+    async def test_counts_active_by_role_in_one_query(self, auth_ctx, session, tenant, other_tenant):
+        for _ in range(3):
+            await create_member(session, tenant, Role.student)
+        await create_member(session, tenant, Role.educator)
+        await create_member(session, tenant, Role.educator, status=MembershipStatus.deactivated)
+        await create_member(session, tenant, Role.student, status=MembershipStatus.deactivated)
+        for role in Role:  # another institution's people never count here
+            await create_member(session, other_tenant, role)
+        await session.commit()
+
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        engine = session.bind.sync_engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            counts = await member.count_by_role(session, auth_ctx)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1, statements
+        assert list(counts.by_role) == list(reversed(list(Role)))  # every role, admins first
+        assert counts.by_role == {
+            Role.institution_admin: 1,  # the caller
+            Role.educator: 1,
+            Role.teaching_assistant: 0,
+            Role.student: 3,
+        }
+        assert counts.active == 5 and counts.deactivated == 2
+
+    @pytest.mark.auth(role="educator")
+    async def test_needs_members_read(self, auth_ctx, session):
+        with pytest.raises(Forbidden):
+            await member.count_by_role(session, auth_ctx)
 
 
 class TestMembers:

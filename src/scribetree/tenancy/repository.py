@@ -78,6 +78,18 @@ class MembershipRepository(TenantRepository[Membership]):
         rows = (await self.session.execute(stmt.order_by(User.display_name, User.id).limit(limit).offset(offset))).all()
         return [(m, u) for m, u in rows], total
 
+    async def count_by_role(self) -> dict[MembershipStatus, dict[Role, int]]:
+        """Members of this tenant per status and role, in one GROUP BY (roles without members are absent)."""
+        rows = await self.session.execute(
+            select(Membership.status, Membership.role, func.count())
+            .where(Membership.tenant_id == self.tenant_id)
+            .group_by(Membership.status, Membership.role)
+        )
+        counts: dict[MembershipStatus, dict[Role, int]] = {}
+        for status, role, n in rows.all():
+            counts.setdefault(MembershipStatus(status), {})[Role(role)] = n
+        return counts
+
     async def active_admin_count(self) -> int:
         return await self.count(
             self.base().where(Membership.role == Role.institution_admin, Membership.status == MembershipStatus.active)

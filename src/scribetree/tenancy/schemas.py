@@ -92,6 +92,12 @@ class MemberPage(BaseModel):
     offset: int
 
 
+class MemberCounts(BaseModel):
+    by_role: dict[Role, int] = Field(description="Active members per role, every role listed (admins first).")
+    active: int
+    deactivated: int
+
+
 class MemberUpdate(BaseModel):
     role: Role
 

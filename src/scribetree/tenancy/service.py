@@ -55,6 +55,7 @@ from scribetree.tenancy.schemas import (
     BrandingUpdate,
     InvitationAccept,
     InvitationCreate,
+    MemberCounts,
     MemberPage,
     MemberRead,
     SupportAccessCreate,
@@ -238,6 +239,18 @@ class MemberService:
             role=role, status=status, query=query, limit=limit, offset=offset
         )
         return MemberPage(items=[_member(m, u) for m, u in rows], total=total, limit=limit, offset=offset)
+
+    async def count_by_role(self, session: AsyncSession, ctx: AuthContext) -> MemberCounts:
+        """Active members per role (every role, admins first), all active, and deactivated: one query."""
+        _require(ctx, Permission.members_read)
+        counts = await MembershipRepository(session, _tenant(ctx)).count_by_role()
+        active = counts.get(MembershipStatus.active, {})
+        by_role = {role: active.get(role, 0) for role in reversed(list(Role))}
+        return MemberCounts(
+            by_role=by_role,
+            active=sum(by_role.values()),
+            deactivated=sum(counts.get(MembershipStatus.deactivated, {}).values()),
+        )
 
     async def get_member(self, session: AsyncSession, ctx: AuthContext, membership_id: uuid.UUID) -> MemberRead:
         _require(ctx, Permission.members_read)

@@ -20,7 +20,7 @@ from scribetree.identity.schemas import ApiTokenCreate
 from scribetree.tenancy import auth
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.endpoints import clear_session_cookie
-from scribetree.tenancy.models import MembershipStatus, Role
+from scribetree.tenancy.models import Role
 from scribetree.tenancy.permissions import ROLE_SCOPES, Permission, Scope
 from scribetree.tenancy.service import access, member
 from scribetree.web.pages import (
@@ -49,15 +49,6 @@ SCOPE_HELP = {
 # ---- home -------------------------------------------------------------------------------------------------
 
 
-async def _member_counts(session: AsyncSession, ctx: AuthContext) -> dict[str, Any]:
-    by_role = {}
-    for role in reversed(list(Role)):
-        page = await member.list_members(session, ctx, role=role, status=MembershipStatus.active, limit=1)
-        by_role[role] = page.total
-    inactive = await member.list_members(session, ctx, status=MembershipStatus.deactivated, limit=1)
-    return {"by_role": by_role, "active": sum(by_role.values()), "deactivated": inactive.total}
-
-
 def _support_notices(grants: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Support access now open, and support access in the last 30 days (admins see both on their home)."""
     now = clock.utcnow()
@@ -73,14 +64,14 @@ async def home(request: Request, ctx: auth.Signed, session: ReadSession) -> Resp
         return redirect(home_for(ctx))
     if ctx.is_support_session:
         return await render(request, "home/support.html", session=session, title="Institution overview",
-                            counts=await _member_counts(session, ctx),
+                            counts=await member.count_by_role(session, ctx),
                             events=(await audit_service.search(session, ctx, limit=8)).items)
     if ctx.can(Permission.members_write):
         grants = await access.list_support_grants(session, ctx)
         active, recent = _support_notices(grants)
         return await render(
             request, "home/admin.html", session=session, title="Overview",
-            counts=await _member_counts(session, ctx), invitations=await member.list_invitations(session, ctx),
+            counts=await member.count_by_role(session, ctx), invitations=await member.list_invitations(session, ctx),
             events=(await audit_service.search(session, ctx, limit=8)).items,
             active_grants=active, recent_grants=recent, notice_days=SUPPORT_NOTICE_DAYS,
         )
