@@ -50,7 +50,9 @@ from scribetree.tenancy.permissions import (
     Permission,
     Scope,
 )
+from tests.factories.courses import create_assignment, create_course, create_group, create_template, enroll
 from tests.factories.tenancy import PASSWORD, create_member, create_platform_user
+from tests.factories.writing import matrix_ids as writing_matrix_ids
 
 # (method, path template) → why it needs no credential. A route that is not listed must reject anonymous callers.
 PUBLIC_ROUTES: dict[tuple[str, str], str] = {
@@ -105,6 +107,26 @@ DOMAIN_RULES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("POST", "/support/end"): (
         frozenset({"student", "teaching_assistant", "educator", "institution_admin"}),
         "the page form of POST /api/v1/support-access/end",
+    ),
+    ("POST", "/api/v1/courses"): (
+        frozenset({"student", "teaching_assistant"}),
+        "only educators and admins create courses (courses CourseService.create)",
+    ),
+    ("POST", "/api/v1/courses/join"): (
+        frozenset({"educator", "institution_admin"}),
+        "a join code enrolls students; staff are added to a course by its instructor (CourseService.join)",
+    ),
+    ("GET", "/api/v1/assignment-templates"): (
+        frozenset({"student", "teaching_assistant", "support-in-tenant"}),
+        "the template library is for educators and admins (TemplateService.list_templates)",
+    ),
+    ("POST", "/api/v1/assignment-templates"): (
+        frozenset({"student", "teaching_assistant"}),
+        "the template library is for educators and admins (TemplateService.create)",
+    ),
+    ("POST", "/api/v1/assignment-templates/from-assignment"): (
+        frozenset({"student", "teaching_assistant"}),
+        "the template library is for educators and admins (TemplateService.from_assignment)",
     ),
 }
 # Known defects: (method, path, caller) → (the status they get today, why it is wrong). Remove an entry when the
@@ -595,8 +617,25 @@ class TestCrossTenant:
             expires_in_days=30,
         )
         intruder, _ = await create_member(session, other_tenant, Role.institution_admin)
+        course = await create_course(session, tenant, title="Their course", join_code="THEIRS23")
+        await enroll(session, course, educator, "instructor")
+        student, _ = await create_member(session, tenant, Role.student)
+        await enroll(session, course, student, "student")
+        assignment = await create_assignment(session, course, kind="group", title="Their assignment")
+        group = await create_group(session, assignment, [student])
+        template = await create_template(session, tenant, created_by=educator.id, title="Their template")
         await session.commit()
         ids = {"membership_id": membership.id, "invitation_id": invitation.id, "token_id": token.id}
+        ids |= {
+            "course_id": course.id,
+            "user_id": student.id,
+            "assignment_id": assignment.id,
+            "group_id": group.id,
+            "template_id": template.id,
+        }
+        # writing: a document with one batch, its submission and that version (on the assignment above, if any)
+        ids = {**(await writing_matrix_ids(session, tenant, ids.get("assignment_id"))), **ids}
+        await session.commit()
         theirs = [str(v) for v in ids.values()] + [
             admin.email,
             educator.email,
@@ -605,6 +644,10 @@ class TestCrossTenant:
             tenant.slug,
             str(admin.id),
             str(educator.id),
+            "Their course",
+            "THEIRS23",
+            "Their assignment",
+            "Their template",
         ]
         outsider = Caller("other tenant's admin", intruder, other_tenant, ROLE_PERMISSIONS[Role.institution_admin])
         insider = Caller("tenant's admin", admin, tenant, ROLE_PERMISSIONS[Role.institution_admin])
@@ -640,6 +683,10 @@ class TestCrossTenant:
         tok = (await session.execute(select(ApiToken).where(ApiToken.id == token.id))).scalar_one()
         assert (m.role, m.status) == (Role.educator, "active")
         assert inv.revoked_at is None and tok.revoked_at is None
+        await session.refresh(course)
+        await session.refresh(assignment)
+        assert (course.title, course.archived_at, course.join_code) == ("Their course", None, "THEIRS23")
+        assert (assignment.title, assignment.published_at is not None) == ("Their assignment", True)
         await session.rollback()
 
     async def test_the_admin_sees_their_own_data(

@@ -19,6 +19,7 @@ from scribetree.core.config import settings
 from scribetree.core.db import dispose_engines
 from scribetree.core.errors import ScribetreeError
 from scribetree.core.logging import configure_logging
+from scribetree.courses.endpoints import router as courses_router
 from scribetree.ops.endpoints import probes
 from scribetree.ops.endpoints import router as ops_router
 from scribetree.ops.metrics import MetricsMiddleware
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
 
     app.include_router(probes)
     app.include_router(tenancy_router, prefix="/api/v1")
+    app.include_router(courses_router, prefix="/api/v1")
     app.include_router(writing_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(ops_router, prefix="/api/v1")

@@ -209,6 +209,8 @@ class CourseService:
         acc = await access_course(session, ctx, course_id, Need.manage)
         require_open(acc.course)
         tenant_id = tenant_of(ctx)
+        if (data.user_id is None) == (data.email is None):
+            raise CourseInvalid("Give either the user_id or the email of the person to add, not both.")
         if data.user_id is not None:
             user = await identity.get_user(session, data.user_id)
         else:
