@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     MAX_BODY_BYTES: int = Field(default=1_000_000, ge=1024)
     FRAME_ANCESTORS: str = "'self'"  # LMS embedding (LTI) widens this per deployment
 
+    # The writing log (docs/api.md, "Writing"): limits answered with 413, and the snapshot/session rules.
+    WRITING_MAX_BATCH_OPS: int = Field(default=1_000, ge=1)  # ops in one batch
+    WRITING_MAX_BATCH_BYTES: int = Field(default=200_000, ge=1)  # UTF-8 bytes of the text the ops carry
+    WRITING_MAX_DOCUMENT_CHARS: int = Field(default=500_000, ge=1)  # code points of a document (~80,000 words)
+    WRITING_SNAPSHOT_SECONDS: int = Field(default=300, ge=1)  # automatic snapshot after this much time with changes
+    WRITING_SNAPSHOT_CHARS: int = Field(default=500, ge=1)  # ... or after this many code points changed
+    WRITING_SESSION_IDLE_SECONDS: int = Field(default=600, ge=1)  # a longer gap starts a new writing session
+    WRITING_ACTIVE_GAP_SECONDS: int = Field(default=60, ge=1)  # gaps up to this long count as active time
+
     MAIL_FROM: str = "Scribe Tree <no-reply@scribetree.local>"
     SMTP_HOST: str = ""  # empty: mail is written to DATA_DIR/mail (development only)
     SMTP_PORT: int = 587

@@ -106,3 +106,21 @@ class StudentsOnly(Forbidden):
 
 class StaffOnly(Forbidden):
     default_detail = "Only the course's instructors and teaching assistants can do this."
+
+
+class SubmissionClosed(Conflict):
+    default_detail = (
+        "The due date has passed and this assignment does not accept late work. Ask your instructor if you need "
+        "an extension."
+    )
+
+
+class SeqReused(Conflict):
+    default_detail = (
+        "This session already sent a different batch with this seq. Each batch of a session needs the next seq; "
+        "reload the document to start a new session."
+    )
+
+
+class InvalidText(InvalidInput):
+    pass

@@ -77,9 +77,7 @@ class EditBatch(TenantScoped, Base):
     base_revision: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)  # the document's revision after this batch
     content_hash: Mapped[str] = mapped_column(String(64))  # of the text after this batch
-    author_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    author_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     ops: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     chars_inserted: Mapped[int] = mapped_column(Integer, default=0)
     chars_deleted: Mapped[int] = mapped_column(Integer, default=0)
@@ -134,9 +132,7 @@ class Submission(TenantScoped, Base):
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     assignment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"))
-    submitted_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    submitted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     attempt: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,148 @@
+"""Every SQL statement of the writing domain (STYLE N3: tenant-scoped through ``TenantRepository``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import defer
+
+from scribetree.core.repository import TenantRepository
+from scribetree.identity.models import User
+from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission, WritingSession
+
+
+class DocumentRepository(TenantRepository[Document]):
+    model = Document
+
+    async def for_owner(self, assignment_id: uuid.UUID, user_id: uuid.UUID) -> Document | None:
+        stmt = self.base().where(Document.assignment_id == assignment_id, Document.owner_user_id == user_id)
+        return await self.one_or_none(stmt)
+
+    async def for_group(self, assignment_id: uuid.UUID, group_id: uuid.UUID) -> Document | None:
+        stmt = self.base().where(Document.assignment_id == assignment_id, Document.group_id == group_id)
+        return await self.one_or_none(stmt)
+
+    async def for_assignment_without_text(self, assignment_id: uuid.UUID) -> list[Document]:
+        """Every document of an assignment, without loading the texts (staff lists)."""
+        stmt = self.base().where(Document.assignment_id == assignment_id).options(defer(Document.text, raiseload=True))
+        return await self.all(stmt)
+
+
+class EditBatchRepository(TenantRepository[EditBatch]):
+    model = EditBatch
+
+    async def last_of_session(self, document_id: uuid.UUID, session_id: uuid.UUID) -> Row[Any] | None:
+        """``(seq, base_revision, revision, content_hash)`` of the session's latest batch: one index lookup."""
+        stmt = (
+            select(EditBatch.seq, EditBatch.base_revision, EditBatch.revision, EditBatch.content_hash)
+            .where(
+                EditBatch.tenant_id == self.tenant_id,
+                EditBatch.document_id == document_id,
+                EditBatch.session_id == session_id,
+            )
+            .order_by(EditBatch.seq.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).first()
+
+    async def by_seq(self, document_id: uuid.UUID, session_id: uuid.UUID, seq: int) -> EditBatch | None:
+        stmt = self.base().where(
+            EditBatch.document_id == document_id, EditBatch.session_id == session_id, EditBatch.seq == seq
+        )
+        return await self.one_or_none(stmt)
+
+    async def between(self, document_id: uuid.UUID, after_revision: int, upto_revision: int) -> list[EditBatch]:
+        """Batches that produced revisions ``after_revision + 1 .. upto_revision``, in order."""
+        stmt = (
+            self.base()
+            .where(
+                EditBatch.document_id == document_id,
+                EditBatch.revision > after_revision,
+                EditBatch.revision <= upto_revision,
+                EditBatch.revision > EditBatch.base_revision,  # batches that changed the text
+            )
+            .order_by(EditBatch.revision, EditBatch.id)
+        )
+        return await self.all(stmt)
+
+    async def contributions(self, document_id: uuid.UUID) -> list[Row[Any]]:
+        """Per author: ``(user_id, display_name, batches, chars_inserted, chars_deleted)``."""
+        stmt = (
+            select(
+                EditBatch.author_user_id,
+                User.display_name,
+                func.count(EditBatch.id),
+                func.coalesce(func.sum(EditBatch.chars_inserted), 0),
+                func.coalesce(func.sum(EditBatch.chars_deleted), 0),
+            )
+            .outerjoin(User, User.id == EditBatch.author_user_id)
+            .where(EditBatch.tenant_id == self.tenant_id, EditBatch.document_id == document_id)
+            .group_by(EditBatch.author_user_id, User.display_name)
+            .order_by(User.display_name)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+
+class VersionRepository(TenantRepository[DocumentVersion]):
+    model = DocumentVersion
+
+    async def of_document(self, document_id: uuid.UUID, version_id: uuid.UUID) -> DocumentVersion | None:
+        stmt = self.base().where(DocumentVersion.id == version_id, DocumentVersion.document_id == document_id)
+        return await self.one_or_none(stmt)
+
+    async def listing(self, document_id: uuid.UUID) -> list[DocumentVersion]:
+        """Newest first, without the texts."""
+        stmt = (
+            self.base()
+            .where(DocumentVersion.document_id == document_id)
+            .options(defer(DocumentVersion.text, raiseload=True))
+            .order_by(DocumentVersion.revision.desc(), DocumentVersion.id.desc())
+        )
+        return await self.all(stmt)
+
+    async def nearest(self, document_id: uuid.UUID, revision: int) -> DocumentVersion | None:
+        """The latest snapshot at or before ``revision``."""
+        stmt = (
+            self.base()
+            .where(DocumentVersion.document_id == document_id, DocumentVersion.revision <= revision)
+            .order_by(DocumentVersion.revision.desc(), DocumentVersion.id.desc())
+            .limit(1)
+        )
+        return await self.one_or_none(stmt)
+
+
+class WritingSessionRepository(TenantRepository[WritingSession]):
+    model = WritingSession
+
+    async def latest(self, document_id: uuid.UUID, user_id: uuid.UUID) -> WritingSession | None:
+        stmt = (
+            self.base()
+            .where(WritingSession.document_id == document_id, WritingSession.user_id == user_id)
+            .order_by(WritingSession.started_at.desc())
+            .limit(1)
+        )
+        return await self.one_or_none(stmt)
+
+    async def of_document(self, document_id: uuid.UUID) -> list[WritingSession]:
+        stmt = self.base().where(WritingSession.document_id == document_id).order_by(WritingSession.started_at)
+        return await self.all(stmt)
+
+
+class SubmissionRepository(TenantRepository[Submission]):
+    model = Submission
+
+    async def of_document(self, document_id: uuid.UUID) -> list[Submission]:
+        stmt = self.base().where(Submission.document_id == document_id).order_by(Submission.attempt)
+        return await self.all(stmt)
+
+    async def attempts(self, document_id: uuid.UUID) -> int:
+        stmt = select(func.coalesce(func.max(Submission.attempt), 0)).where(
+            Submission.tenant_id == self.tenant_id, Submission.document_id == document_id
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def of_assignment(self, assignment_id: uuid.UUID) -> list[Submission]:
+        stmt = self.base().where(Submission.assignment_id == assignment_id).order_by(Submission.attempt)
+        return await self.all(stmt)

@@ -1,0 +1,640 @@
+"""The writing log's rules: documents, edit batches, versions, writing sessions, submissions.
+
+The batch path (:meth:`DocumentService.apply_batch`) is the hottest write of the product. Its cost does not
+depend on how long the document's history is: it locks the document row, reads the session's last batch
+through the ``(document_id, session_id, seq)`` index, applies the ops to the current text, and writes one
+batch row, the document row and the current writing session row (plus, now and then, a snapshot). It
+never reads the log. Services never commit (STYLE T2); the request's unit of work does.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scribetree.core import audit, clock
+from scribetree.core.config import settings
+from scribetree.courses.service import assignment as assignment_service
+from scribetree.courses.service import assignment_access
+from scribetree.courses.service import course as course_service
+from scribetree.tenancy.context import AuthContext
+from scribetree.writing import ops
+from scribetree.writing.access import STUDENT, Need, access_document
+from scribetree.writing.exceptions import (
+    AiStatementRequired,
+    BatchTooLarge,
+    DocumentNotFound,
+    DocumentSubmitted,
+    DocumentTooLarge,
+    HashMismatch,
+    InvalidText,
+    NoGroup,
+    NotSubmitted,
+    ResubmissionClosed,
+    SeqGap,
+    SeqReused,
+    StaffOnly,
+    StaleRevision,
+    StudentsOnly,
+    SubmissionClosed,
+    SubmissionNotFound,
+    VersionNotFound,
+)
+from scribetree.writing.models import (
+    Document,
+    DocumentStatus,
+    DocumentVersion,
+    EditBatch,
+    Submission,
+    VersionKind,
+    WritingSession,
+)
+from scribetree.writing.repository import (
+    DocumentRepository,
+    EditBatchRepository,
+    SubmissionRepository,
+    VersionRepository,
+    WritingSessionRepository,
+)
+from scribetree.writing.schemas import (
+    BatchAccepted,
+    BatchCreate,
+    CheckpointCreate,
+    Contribution,
+    DiffRead,
+    DiffSegment,
+    DocumentRead,
+    SubmissionReceipt,
+    SubmissionRow,
+    SubmitRequest,
+    WritingLimits,
+)
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+EMPTY_HASH = ops.content_hash("")
+
+
+def limits() -> WritingLimits:
+    return WritingLimits(
+        max_batch_ops=settings.WRITING_MAX_BATCH_OPS,
+        max_batch_bytes=settings.WRITING_MAX_BATCH_BYTES,
+        max_document_chars=settings.WRITING_MAX_DOCUMENT_CHARS,
+    )
+
+
+def document_read(doc: Document) -> DocumentRead:
+    return DocumentRead(
+        id=doc.id,
+        assignment_id=doc.assignment_id,
+        owner_user_id=doc.owner_user_id,
+        group_id=doc.group_id,
+        text=doc.text,
+        revision=doc.revision,
+        content_hash=doc.content_hash,
+        word_count=doc.word_count,
+        status=doc.status,
+        created_at=doc.created_at,
+        updated_at=doc.modified_at or doc.created_at,
+        last_activity_at=doc.last_activity_at,
+        submitted_at=doc.submitted_at,
+        limits=limits(),
+    )
+
+
+def _clean(value: str | None, field: str) -> str | None:
+    """Free text that will be stored: refuse what PostgreSQL or UTF-8 cannot hold, trim the ends."""
+    if value is None:
+        return None
+    if _UNSTORABLE.search(value):
+        raise InvalidText(
+            f"'{field}' contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored.",
+            field=field,
+        )
+    return value.strip()
+
+
+def _entry(ctx: AuthContext, action: str, doc: Document, **details: object) -> audit.Entry:
+    return audit.Entry(
+        action=action,
+        tenant_id=ctx.tenant_id,
+        actor_user_id=ctx.user_id,
+        actor_label=ctx.actor_label,
+        meta=ctx.meta,
+        target_type="document",
+        target_id=str(doc.id),
+        details={"assignment_id": str(doc.assignment_id), **details},
+    )
+
+
+def _stale(doc: Document, sent: int) -> StaleRevision:
+    return StaleRevision(
+        f"The document is at revision {doc.revision}, but your changes are based on revision {sent} (it was "
+        "changed in another tab or device). Apply your unsent changes to the current text and send them again.",
+        current={"revision": doc.revision, "content_hash": doc.content_hash, "text": doc.text},
+    )
+
+
+class DocumentService:
+    # ---- opening ----------------------------------------------------------------------------------------
+
+    async def open_mine(self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID) -> Document:
+        """The caller's document for an assignment (the group's, for a group assignment), created empty if new."""
+        acc = await assignment_access(session, ctx, assignment_id)
+        if acc.course_role != STUDENT:
+            raise StudentsOnly()
+        tenant_id = ctx.tenant_id
+        assert tenant_id is not None  # assignment_access refuses callers outside a tenant
+        repo = DocumentRepository(session, tenant_id)
+        group = acc.assignment.kind == "group"
+        if group and acc.group_id is None:
+            raise NoGroup()
+
+        async def existing() -> Document | None:
+            if group:
+                assert acc.group_id is not None
+                return await repo.for_group(assignment_id, acc.group_id)
+            return await repo.for_owner(assignment_id, ctx.user_id)
+
+        doc = await existing()
+        if doc is not None:
+            return doc
+        now = clock.utcnow()
+        doc = Document(
+            tenant_id=tenant_id,
+            assignment_id=assignment_id,
+            owner_user_id=None if group else ctx.user_id,
+            group_id=acc.group_id if group else None,
+            text="",
+            revision=0,
+            content_hash=EMPTY_HASH,
+            word_count=0,
+            status=DocumentStatus.draft,
+            snapshot_at=now,
+            snapshot_revision=0,
+            chars_since_snapshot=0,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(doc)
+                await session.flush()
+                # Revision 0 is a snapshot too, so every revision can be rebuilt from a snapshot plus batches.
+                session.add(self._version(doc, VersionKind.auto, created_by=ctx.user_id, at=now))
+                await session.flush()
+        except IntegrityError:  # a second tab created it at the same moment
+            found = await existing()
+            assert found is not None
+            return found
+        return doc
+
+    async def get(self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> Document:
+        return (await access_document(session, ctx, document_id)).document
+
+    # ---- the batch path ---------------------------------------------------------------------------------
+
+    async def apply_batch(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, body: BatchCreate
+    ) -> BatchAccepted:
+        """Append a batch and apply it, or refuse it whole (nothing applied). Idempotent on (session_id, seq).
+
+        Checks, in order: op count (413), op shapes (422), text bytes (413), access (404/403), replay (the
+        earlier answer), submitted (409), seq gap (409), stale base revision (409), positions (422),
+        document size (413), content hash (422).
+        """
+        if len(body.ops) > settings.WRITING_MAX_BATCH_OPS:
+            raise BatchTooLarge(
+                f"The batch has {len(body.ops):,} operations; the limit is {settings.WRITING_MAX_BATCH_OPS:,} per "
+                "batch. Send them in several batches.",
+                limit=settings.WRITING_MAX_BATCH_OPS,
+            )
+        parsed = ops.parse_ops(body.ops)
+        size = sum(len(op.text.encode("utf-8")) for op in parsed)
+        if size > settings.WRITING_MAX_BATCH_BYTES:
+            raise BatchTooLarge(
+                f"The batch carries {size:,} bytes of text; the limit is {settings.WRITING_MAX_BATCH_BYTES:,} "
+                "bytes per batch. Send the text in several batches.",
+                limit=settings.WRITING_MAX_BATCH_BYTES,
+            )
+        da = await access_document(session, ctx, document_id, Need.edit, for_update=True)
+        doc = da.document
+        tenant_id = doc.tenant_id
+        batches = EditBatchRepository(session, tenant_id)
+        last = await batches.last_of_session(doc.id, body.session_id)
+        if last is not None and body.seq <= last.seq:
+            prior = last if body.seq == last.seq else await batches.by_seq(doc.id, body.session_id, body.seq)
+            assert prior is not None  # seqs of a session are contiguous from 1
+            if prior.content_hash != body.content_hash or prior.base_revision != body.base_revision:
+                raise SeqReused(expected_seq=last.seq + 1)
+            return BatchAccepted(
+                document_id=doc.id,
+                session_id=body.session_id,
+                seq=body.seq,
+                revision=prior.revision,
+                content_hash=prior.content_hash,
+                replayed=True,
+            )
+        if doc.status == DocumentStatus.submitted:
+            raise DocumentSubmitted()
+        expected = 1 if last is None else last.seq + 1
+        if body.seq != expected:
+            raise SeqGap(
+                f"This session's next batch is seq {expected}, but seq {body.seq} arrived. Send the batches from "
+                f"seq {expected} on, in order.",
+                expected_seq=expected,
+            )
+        if body.base_revision != doc.revision:
+            raise _stale(doc, body.base_revision)
+        applied = ops.apply_counted(doc.text, parsed)
+        if len(applied.text) > settings.WRITING_MAX_DOCUMENT_CHARS:
+            raise DocumentTooLarge(
+                f"With this batch the document would have {len(applied.text):,} characters; the limit is "
+                f"{settings.WRITING_MAX_DOCUMENT_CHARS:,}. Nothing was applied.",
+                limit=settings.WRITING_MAX_DOCUMENT_CHARS,
+            )
+        new_hash = ops.content_hash(applied.text) if applied.changed else doc.content_hash
+        if new_hash != body.content_hash:
+            raise HashMismatch(revision=doc.revision)
+
+        now = clock.utcnow()
+        if applied.changed:
+            doc.text = applied.text
+            doc.revision += 1
+            doc.content_hash = new_hash
+            doc.word_count += applied.word_delta
+            doc.chars_since_snapshot += applied.chars_inserted + applied.chars_deleted
+        doc.last_activity_at = now
+        session.add(
+            EditBatch(
+                tenant_id=tenant_id,
+                document_id=doc.id,
+                session_id=body.session_id,
+                seq=body.seq,
+                base_revision=body.base_revision,
+                revision=doc.revision,
+                content_hash=doc.content_hash,
+                author_user_id=ctx.user_id,
+                ops=[op.to_json() for op in parsed],
+                chars_inserted=applied.chars_inserted,
+                chars_deleted=applied.chars_deleted,
+                received_at=now,
+            )
+        )
+        await self._track_session(session, doc, ctx.user_id, applied, now)
+        if doc.chars_since_snapshot and (
+            doc.chars_since_snapshot >= settings.WRITING_SNAPSHOT_CHARS
+            or (now - doc.snapshot_at).total_seconds() >= settings.WRITING_SNAPSHOT_SECONDS
+        ):
+            session.add(self._version(doc, VersionKind.auto, created_by=None, at=now))
+        await session.flush()
+        return BatchAccepted(
+            document_id=doc.id,
+            session_id=body.session_id,
+            seq=body.seq,
+            revision=doc.revision,
+            content_hash=doc.content_hash,
+            replayed=False,
+        )
+
+    async def _track_session(
+        self, session: AsyncSession, doc: Document, user_id: uuid.UUID, applied: ops.Applied, now: datetime
+    ) -> None:
+        """Extend the author's current writing session, or start one after an idle gap (no log scan)."""
+        repo = WritingSessionRepository(session, doc.tenant_id)
+        ws = await repo.latest(doc.id, user_id)
+        if ws is not None:
+            gap = (now - ws.ended_at).total_seconds()
+            if gap > settings.WRITING_SESSION_IDLE_SECONDS:
+                ws = None
+            else:
+                if gap <= settings.WRITING_ACTIVE_GAP_SECONDS:
+                    ws.active_seconds += max(0, round(gap))
+                ws.ended_at = now
+        if ws is None:
+            ws = WritingSession(
+                tenant_id=doc.tenant_id,
+                document_id=doc.id,
+                user_id=user_id,
+                started_at=now,
+                ended_at=now,
+                active_seconds=0,
+                batches=0,
+                chars_inserted=0,
+                chars_deleted=0,
+                words_added=0,
+                words_removed=0,
+                pastes=0,
+            )
+            session.add(ws)
+        ws.batches += 1
+        ws.chars_inserted += applied.chars_inserted
+        ws.chars_deleted += applied.chars_deleted
+        ws.words_added += applied.words_added
+        ws.words_removed += applied.words_removed
+        ws.pastes += applied.pastes
+
+    def _version(
+        self,
+        doc: Document,
+        kind: VersionKind,
+        *,
+        created_by: uuid.UUID | None,
+        at: datetime,
+        name: str | None = None,
+        restored_from: uuid.UUID | None = None,
+    ) -> DocumentVersion:
+        """A snapshot of the document as it is now; resets the automatic-snapshot counters."""
+        doc.snapshot_at = at
+        doc.snapshot_revision = doc.revision
+        doc.chars_since_snapshot = 0
+        return DocumentVersion(
+            tenant_id=doc.tenant_id,
+            document_id=doc.id,
+            revision=doc.revision,
+            kind=kind,
+            name=name,
+            text=doc.text,
+            content_hash=doc.content_hash,
+            word_count=doc.word_count,
+            created_by=created_by,
+            restored_from_id=restored_from,
+            created_at=at,
+        )
+
+    # ---- versions ---------------------------------------------------------------------------------------
+
+    async def list_versions(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID
+    ) -> list[DocumentVersion]:
+        doc = (await access_document(session, ctx, document_id)).document
+        return await VersionRepository(session, doc.tenant_id).listing(doc.id)
+
+    async def get_version(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, version_id: uuid.UUID
+    ) -> DocumentVersion:
+        doc = (await access_document(session, ctx, document_id)).document
+        version = await VersionRepository(session, doc.tenant_id).of_document(doc.id, version_id)
+        if version is None:
+            raise VersionNotFound()
+        return version
+
+    async def checkpoint(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, data: CheckpointCreate
+    ) -> DocumentVersion:
+        """A named version of the current text (allowed after submission too: it changes nothing)."""
+        name = _clean(data.name, "name")
+        if not name:
+            raise InvalidText("Give the checkpoint a name (it cannot be only spaces).", field="name")
+        doc = (await access_document(session, ctx, document_id, Need.edit, for_update=True)).document
+        version = self._version(doc, VersionKind.checkpoint, created_by=ctx.user_id, at=clock.utcnow(), name=name)
+        session.add(version)
+        await session.flush()
+        return version
+
+    async def diff(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        version_id: uuid.UUID,
+        against: uuid.UUID | None,
+    ) -> DiffRead:
+        """Word diff from a version to another version (``against``) or to the current text."""
+        doc = (await access_document(session, ctx, document_id)).document
+        repo = VersionRepository(session, doc.tenant_id)
+        old = await repo.of_document(doc.id, version_id)
+        if old is None:
+            raise VersionNotFound()
+        if against is None:
+            new_text, new_revision = doc.text, doc.revision
+        else:
+            new = await repo.of_document(doc.id, against)
+            if new is None:
+                raise VersionNotFound()
+            new_text, new_revision = new.text, new.revision
+        return DiffRead(
+            from_version_id=old.id,
+            to_version_id=against,
+            from_revision=old.revision,
+            to_revision=new_revision,
+            segments=[DiffSegment(**s) for s in ops.word_diff(old.text, new_text)],  # type: ignore[arg-type]
+        )
+
+    async def restore(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, version_id: uuid.UUID
+    ) -> Document:
+        """Make an older version's text current: a new revision and a new ``restore`` version; nothing deleted."""
+        doc = (await access_document(session, ctx, document_id, Need.edit, for_update=True)).document
+        if doc.status == DocumentStatus.submitted:
+            raise DocumentSubmitted()
+        source = await VersionRepository(session, doc.tenant_id).of_document(doc.id, version_id)
+        if source is None:
+            raise VersionNotFound()
+        now = clock.utcnow()
+        doc.text = source.text
+        doc.content_hash = source.content_hash
+        doc.word_count = source.word_count
+        doc.revision += 1
+        doc.last_activity_at = now
+        session.add(self._version(doc, VersionKind.restore, created_by=ctx.user_id, at=now, restored_from=source.id))
+        await session.flush()
+        return doc
+
+    async def rebuild(self, session: AsyncSession, document: Document, at_revision: int) -> str:
+        """The text at ``at_revision``: the nearest snapshot at or before it, plus the batches after it."""
+        if not 0 <= at_revision <= document.revision:
+            raise VersionNotFound(f"Revisions of this document go from 0 to {document.revision}.")
+        snapshot = await VersionRepository(session, document.tenant_id).nearest(document.id, at_revision)
+        assert snapshot is not None  # revision 0 is always a snapshot
+        text = snapshot.text
+        for batch in await EditBatchRepository(session, document.tenant_id).between(
+            document.id, snapshot.revision, at_revision
+        ):
+            text = ops.apply(text, ops.parse_ops(batch.ops))
+        return text
+
+    async def text_at(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, revision: int
+    ) -> tuple[Document, str]:
+        doc = (await access_document(session, ctx, document_id)).document
+        return doc, await self.rebuild(session, doc, revision)
+
+    # ---- sessions and contributions ---------------------------------------------------------------------
+
+    async def list_sessions(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID
+    ) -> list[WritingSession]:
+        doc = (await access_document(session, ctx, document_id)).document
+        return await WritingSessionRepository(session, doc.tenant_id).of_document(doc.id)
+
+    async def contributions(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID
+    ) -> list[Contribution]:
+        """Per author of a (group) document: batches and characters inserted/deleted. Staff only."""
+        doc = (await access_document(session, ctx, document_id, Need.teach)).document
+        rows = await EditBatchRepository(session, doc.tenant_id).contributions(doc.id)
+        return [
+            Contribution(user_id=u, display_name=n, batches=b, chars_inserted=i, chars_deleted=d)
+            for u, n, b, i, d in rows
+        ]
+
+    # ---- submissions ------------------------------------------------------------------------------------
+
+    async def submit(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, data: SubmitRequest
+    ) -> Submission:
+        """Submit the current text: a ``submission`` version, a submission row, and the document becomes read-only.
+
+        ``late`` is set when the assignment has a due date and it has passed. Late policy ``reject`` refuses
+        late submissions. A document is submitted again only after it is reopened (see :meth:`reopen`).
+        """
+        statement = _clean(data.ai_statement, "ai_statement") or None
+        da = await access_document(session, ctx, document_id, Need.edit, for_update=True)
+        doc, assignment = da.document, da.access.assignment
+        if doc.status == DocumentStatus.submitted:
+            raise DocumentSubmitted("This document is already submitted. Reopen it to change and submit it again.")
+        if data.revision != doc.revision:
+            raise _stale(doc, data.revision)
+        now = clock.utcnow()
+        late = assignment.due_at is not None and now > assignment.due_at
+        if late and assignment.late_policy == "reject":
+            raise SubmissionClosed()
+        if assignment.ai_statement_required and not statement:
+            raise AiStatementRequired()
+        attempt = await SubmissionRepository(session, doc.tenant_id).attempts(doc.id) + 1
+        version = self._version(doc, VersionKind.submission, created_by=ctx.user_id, at=now)
+        session.add(version)
+        await session.flush()
+        submission = Submission(
+            tenant_id=doc.tenant_id,
+            document_id=doc.id,
+            assignment_id=doc.assignment_id,
+            version_id=version.id,
+            submitted_by=ctx.user_id,
+            attempt=attempt,
+            revision=doc.revision,
+            content_hash=doc.content_hash,
+            word_count=doc.word_count,
+            submitted_at=now,
+            late=late,
+            ai_statement=statement,
+        )
+        session.add(submission)
+        doc.status = DocumentStatus.submitted
+        doc.submitted_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            _entry(ctx, "submission.created", doc, submission_id=str(submission.id), attempt=attempt, late=late),
+        )
+        return submission
+
+    async def reopen(self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> Document:
+        """Make a submitted document editable again.
+
+        Staff may always reopen. The student may reopen their own submission when the assignment's
+        resubmission policy allows it: ``unlimited`` always, ``until_due`` until the due date, ``none`` never.
+        """
+        da = await access_document(session, ctx, document_id, Need.read, for_update=True)
+        doc, assignment = da.document, da.access.assignment
+        if doc.status != DocumentStatus.submitted:
+            raise NotSubmitted()
+        if not da.is_staff:
+            policy = assignment.resubmission
+            if policy == "none":
+                raise ResubmissionClosed(
+                    "This assignment takes one submission. Ask your instructor to reopen it if you need to."
+                )
+            if policy == "until_due" and assignment.due_at is not None and clock.utcnow() > assignment.due_at:
+                raise ResubmissionClosed(
+                    "Resubmission closed at the due date. Ask your instructor to reopen it if you need to."
+                )
+        doc.status = DocumentStatus.reopened
+        await audit.record(session, _entry(ctx, "document.reopened", doc, by_staff=da.is_staff))
+        return doc
+
+    async def list_submissions(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID
+    ) -> list[Submission]:
+        doc = (await access_document(session, ctx, document_id)).document
+        return await SubmissionRepository(session, doc.tenant_id).of_document(doc.id)
+
+    async def receipt(self, session: AsyncSession, ctx: AuthContext, submission_id: uuid.UUID) -> SubmissionReceipt:
+        if ctx.tenant_id is None:
+            raise SubmissionNotFound()
+        sub = await SubmissionRepository(session, ctx.tenant_id).get(submission_id)
+        if sub is None:
+            raise SubmissionNotFound()
+        try:
+            da = await access_document(session, ctx, sub.document_id)
+        except DocumentNotFound:
+            raise SubmissionNotFound() from None
+        return SubmissionReceipt(
+            submission_id=sub.id,
+            submitted_at=sub.submitted_at,
+            content_hash=sub.content_hash,
+            word_count=sub.word_count,
+            attempt=sub.attempt,
+            late=sub.late,
+            revision=sub.revision,
+            document_id=sub.document_id,
+            assignment_id=sub.assignment_id,
+            assignment_title=da.access.assignment.title,
+            submitted_by=sub.submitted_by,
+            ai_statement=sub.ai_statement,
+        )
+
+    async def assignment_overview(
+        self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID
+    ) -> list[SubmissionRow]:
+        """Staff: one row per student (or group) with status, words and last activity."""
+        acc = await assignment_access(session, ctx, assignment_id)
+        if acc.course_role == STUDENT:
+            raise StaffOnly()
+        tenant_id = acc.assignment.tenant_id
+        docs = await DocumentRepository(session, tenant_id).for_assignment_without_text(assignment_id)
+        subs: dict[uuid.UUID, list[Submission]] = {}
+        for s in await SubmissionRepository(session, tenant_id).of_assignment(assignment_id):
+            subs.setdefault(s.document_id, []).append(s)
+        if acc.assignment.kind == "group":
+            by_group = {d.group_id: d for d in docs}
+            targets = [
+                (None, g.id, g.name, by_group.get(g.id))
+                for g in await assignment_service.list_groups(session, ctx, assignment_id)
+            ]
+        else:
+            by_owner = {d.owner_user_id: d for d in docs}
+            members = await course_service.list_members(session, ctx, acc.assignment.course_id)
+            targets = [(m.user_id, None, m.display_name, by_owner.get(m.user_id)) for m in members if m.role == STUDENT]
+        rows = []
+        for user_id, group_id, name, doc in targets:
+            history = subs.get(doc.id, []) if doc is not None else []
+            last = history[-1] if history else None
+            if doc is None or (doc.revision == 0 and last is None):
+                status = "not_started"
+            elif doc.status == DocumentStatus.submitted and last is not None:
+                status = "late" if last.late else "submitted"
+            else:
+                status = "in_progress"
+            rows.append(
+                SubmissionRow(
+                    user_id=user_id,
+                    group_id=group_id,
+                    name=name,
+                    status=status,  # type: ignore[arg-type]
+                    document_id=doc.id if doc else None,
+                    document_status=doc.status if doc else None,
+                    word_count=doc.word_count if doc else 0,
+                    last_activity_at=doc.last_activity_at if doc else None,
+                    submitted_at=last.submitted_at if last else None,
+                    attempts=len(history),
+                    late=bool(last and last.late),
+                )
+            )
+        rows.sort(key=lambda r: r.name.casefold())
+        return rows
+
+
+document = DocumentService()
