@@ -51,6 +51,7 @@ from scribetree.tenancy.permissions import (
     Scope,
 )
 from tests.factories.courses import create_assignment, create_course, create_group, create_template, enroll
+from tests.factories.feedback import matrix_ids as feedback_matrix_ids
 from tests.factories.tenancy import PASSWORD, create_member, create_platform_user
 from tests.factories.writing import matrix_ids as writing_matrix_ids
 
@@ -635,6 +636,8 @@ class TestCrossTenant:
         }
         # writing: a document with one batch, its submission and that version (on the assignment above, if any)
         ids = {**(await writing_matrix_ids(session, tenant, ids.get("assignment_id"))), **ids}
+        # feedback: a comment on that document and a draft grade of that submission
+        ids |= await feedback_matrix_ids(session, ids["document_id"], ids["submission_id"], educator.id)
         await session.commit()
         theirs = [str(v) for v in ids.values()] + [
             admin.email,
@@ -648,6 +651,8 @@ class TestCrossTenant:
             "THEIRS23",
             "Their assignment",
             "Their template",
+            "Their comment.",
+            "Their feedback.",
         ]
         outsider = Caller("other tenant's admin", intruder, other_tenant, ROLE_PERMISSIONS[Role.institution_admin])
         insider = Caller("tenant's admin", admin, tenant, ROLE_PERMISSIONS[Role.institution_admin])

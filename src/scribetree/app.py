@@ -27,6 +27,7 @@ from scribetree.tenancy.endpoints import router as tenancy_router
 from scribetree.web import STATIC_DIR, render_error
 from scribetree.web import router as web_router
 from scribetree.writing.endpoints import router as writing_router
+from scribetree.writing.feedback_endpoints import router as feedback_router
 
 log = logging.getLogger("scribetree")
 JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/mcp", "/scim")
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
     app.include_router(tenancy_router, prefix="/api/v1")
     app.include_router(courses_router, prefix="/api/v1")
     app.include_router(writing_router, prefix="/api/v1")
+    app.include_router(feedback_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(web_router)

@@ -16,6 +16,7 @@ from scribetree.courses.models import (
 )
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
 from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
+from scribetree.writing.feedback_models import Comment, Grade
 from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission, WritingSession
 
 __all__ = [
@@ -27,12 +28,14 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "Comment",
     "Course",
     "CourseMember",
     "Document",
     "DocumentVersion",
     "EditBatch",
     "ExternalIdentity",
+    "Grade",
     "Invitation",
     "Job",
     "JobSchedule",

@@ -215,3 +215,25 @@ class TestProperties:
         start = data.draw(st.integers(0, len(text) - 1))
         end = data.draw(st.integers(start + 1, len(text)))
         assert reanchor(text, make_anchor(text, start, end)) == (start, end)
+
+
+class TestLongDocuments:
+    def test_exact_matches_are_found_anywhere(self) -> None:
+        filler = "word " * 100_000  # 500,000 code points
+        text = "The passage to find. " + filler
+        a = make_anchor(text, 4, 19)
+        new = filler + text  # moved 500,000 code points on
+        s, e = reanchor(new, a)  # type: ignore[misc]
+        assert new[s:e] == "passage to find"
+
+    def test_fuzzy_search_covers_the_stretch_around_the_old_position(self) -> None:
+        quote = "an edited sentence about the causes of the war"
+        filler = "lorem ipsum " * 30_000  # 360,000 code points
+        text = filler + quote + filler
+        a = make_anchor(text, len(filler), len(filler) + len(quote))
+        edited = quote.replace("causes", "causez")
+        near = filler + "x" * 50 + edited + filler
+        s, e = reanchor(near, a)  # type: ignore[misc]
+        assert near[s:e] == edited
+        far = edited + filler + filler  # beyond the scanned stretch: outdated rather than a slow search
+        assert reanchor(far, a) is None

@@ -25,6 +25,7 @@ from typing import Any
 CONTEXT = 32  # code points of context kept on each side
 FUZZY_THRESHOLD = 0.8
 MAX_QUOTE = 2_000  # longest passage a comment can anchor to (code points)
+FUZZY_SCAN = 200_000  # code points searched by the fuzzy step (~30,000 words), centred on the old position
 _MAX_CANDIDATES = 6
 
 
@@ -187,12 +188,20 @@ def _best_window(text: str, quote: str, guess: int) -> tuple[float, int, int] | 
 
 
 def _fuzzy(text: str, anchor: Anchor) -> tuple[int, int] | None:
+    # The n-gram scan is linear in the text: on a very long document, search the stretch around the old position.
+    offset = 0
+    if len(text) > FUZZY_SCAN:
+        offset = max(0, min(anchor.start - FUZZY_SCAN // 2, len(text) - FUZZY_SCAN))
+        text_part = text[offset : offset + FUZZY_SCAN]
+    else:
+        text_part = text
     best: tuple[float, int, int, int] | None = None  # ratio, -distance, start, end
-    for guess in _candidate_starts(text, anchor.quote):
-        found = _best_window(text, anchor.quote, guess)
+    for guess in _candidate_starts(text_part, anchor.quote):
+        found = _best_window(text_part, anchor.quote, guess)
         if found is None:
             continue
         ratio, start, end = found
+        start, end = start + offset, end + offset
         key = (ratio, -abs(start - anchor.start), start, end)
         if best is None or key[:2] > best[:2]:
             best = key
