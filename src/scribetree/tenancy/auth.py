@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
-from scribetree.core import clock
+from scribetree.core import clock, ratelimit
 from scribetree.core.config import settings
 from scribetree.core.db import ReadSession, unit_of_work
 from scribetree.core.errors import Forbidden, ScribetreeError, Unauthorized
-from scribetree.core.http import CSRF_FIELD, CSRF_HEADER, after_sessions, csrf_valid, request_meta
+from scribetree.core.http import CSRF_FIELD, CSRF_HEADER, after_sessions, csrf_token, csrf_valid, request_meta
 from scribetree.identity.service import identity
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission
+from scribetree.tenancy.schemas import SessionStarted
 from scribetree.tenancy.service import access
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -119,6 +120,48 @@ def require_csrf_for_anonymous(request: Request, presented: str | None) -> None:
     """Forms that work before sign-in (sign-in, reset) are bound to the pre-session cookie."""
     if not csrf_valid(request, presented):
         raise CsrfFailed()
+
+
+# ---- the session cookie and the sign-in limit ---------------------------------------------------------
+# Shared by the JSON API (tenancy.endpoints) and the pages (web.*): adapters use these, never each other's
+# routers.
+
+
+def set_session_cookie(response: Response, token: str, max_age: int) -> None:
+    response.set_cookie(
+        settings.SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
+def started(response: Response, token: str, ctx: AuthContext, max_age: int | None = None) -> SessionStarted:
+    """Set the session cookie and tell the client who it now is and which CSRF token to send."""
+    set_session_cookie(response, token, max_age or settings.SESSION_MAX_HOURS * 3600)
+    return SessionStarted(
+        user_id=ctx.user_id,
+        tenant_slug=ctx.tenant_slug,
+        role=ctx.role,
+        platform_role=ctx.platform_role,
+        csrf_token=csrf_token(token),
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        settings.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
+    )
+
+
+async def signin_limits(request: Request) -> None:
+    """The per-address limit on password attempts (sign-in, an invitation for an existing account); each
+    account's own protection is the lockout in ``identity.authenticate``."""
+    ip = request.client.host if request.client else "unknown"
+    await ratelimit.hit(settings.RATE_LIMIT_SIGNIN, "signin-ip", ip, "Too many sign-in attempts from your network.")
 
 
 # Route aliases

@@ -12,7 +12,7 @@ from scribetree.core import ratelimit
 from scribetree.core.config import settings
 from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody
-from scribetree.core.http import UnitOfWorkRoute, csrf_token, request_meta
+from scribetree.core.http import UnitOfWorkRoute, request_meta
 from scribetree.identity.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -22,7 +22,6 @@ from scribetree.identity.schemas import (
     ResetRequest,
 )
 from scribetree.tenancy import auth
-from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.models import MembershipStatus, Role, Tenant
 from scribetree.tenancy.schemas import (
     BrandingUpdate,
@@ -54,41 +53,6 @@ E429 = {429: {"model": ErrorBody, "description": "Too many attempts; see Retry-A
 router = APIRouter(route_class=UnitOfWorkRoute)
 
 
-def set_session_cookie(response: Response, token: str, max_age: int) -> None:
-    response.set_cookie(
-        settings.SESSION_COOKIE,
-        token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-        path="/",
-    )
-
-
-def started(response: Response, token: str, ctx: AuthContext, max_age: int | None = None) -> SessionStarted:
-    """Set the session cookie and tell the client who it now is and which CSRF token to send."""
-    set_session_cookie(response, token, max_age or settings.SESSION_MAX_HOURS * 3600)
-    return SessionStarted(
-        user_id=ctx.user_id,
-        tenant_slug=ctx.tenant_slug,
-        role=ctx.role,
-        platform_role=ctx.platform_role,
-        csrf_token=csrf_token(token),
-    )
-
-
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(
-        settings.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
-    )
-
-
-async def signin_limits(request: Request, email: str) -> None:
-    ip = request.client.host if request.client else "unknown"
-    await ratelimit.hit(settings.RATE_LIMIT_SIGNIN, "signin-ip", ip, "Too many sign-in attempts from your network.")
-
-
 # ---- sessions -----------------------------------------------------------------------------------------
 
 
@@ -115,10 +79,10 @@ async def sign_in(
     Repeated failures lock the account for a growing time (see ``Retry-After``). Use the returned
     ``csrf_token`` as ``X-CSRF-Token`` on state-changing requests made with the cookie.
     """
-    await signin_limits(request, body.email)
+    await auth.signin_limits(request)
     tenant = await tenant_service.resolve(read, slug=slug)
     token, _row, ctx = await access.sign_in(read, write, tenant, body.email, body.password, request_meta(request))
-    return started(response, token, ctx)
+    return auth.started(response, token, ctx)
 
 
 @router.post(
@@ -132,10 +96,10 @@ async def sign_in_by_host(
     body: SignIn, request: Request, response: Response, read: ReadSession, write: WriteSession
 ) -> SessionStarted:
     """Sign in to the institution that owns this host name (e.g. ``writing.northfield.edu``)."""
-    await signin_limits(request, body.email)
+    await auth.signin_limits(request)
     tenant = await tenant_service.resolve(read, host=request.headers.get("host", ""))
     token, _row, ctx = await access.sign_in(read, write, tenant, body.email, body.password, request_meta(request))
-    return started(response, token, ctx)
+    return auth.started(response, token, ctx)
 
 
 @router.post(
@@ -149,9 +113,9 @@ async def sign_in_platform(
     body: SignIn, request: Request, response: Response, read: ReadSession, write: WriteSession
 ) -> SessionStarted:
     """Sign in as platform staff (operator or support), outside any institution."""
-    await signin_limits(request, body.email)
+    await auth.signin_limits(request)
     token, _row, ctx = await access.sign_in_platform(read, write, body.email, body.password, request_meta(request))
-    return started(response, token, ctx)
+    return auth.started(response, token, ctx)
 
 
 @router.delete(
@@ -160,7 +124,7 @@ async def sign_in_platform(
 async def sign_out(ctx: auth.Signed, response: Response, session: WriteSession) -> None:
     """End this session."""
     await access.sign_out(session, ctx)
-    clear_session_cookie(response)
+    auth.clear_session_cookie(response)
 
 
 @router.post(
@@ -173,7 +137,7 @@ async def sign_out(ctx: auth.Signed, response: Response, session: WriteSession) 
 async def sign_out_everywhere(ctx: auth.ProfileWrite, response: Response, session: WriteSession) -> None:
     """End every session and invalidate every API token of your account, on every device."""
     await access.sign_out_everywhere(session, ctx)
-    clear_session_cookie(response)
+    auth.clear_session_cookie(response)
 
 
 # ---- me -----------------------------------------------------------------------------------------------
@@ -325,9 +289,9 @@ async def accept_invitation(
     a sign-in (the same rate limit and lockout; failures are audited) and nothing is joined until it matches.
     """
     if body.current_password is not None:
-        await signin_limits(request, "")
+        await auth.signin_limits(request)
     token, ctx = await member.accept_invitation(read, write, body, request_meta(request))
-    return started(response, token, ctx)
+    return auth.started(response, token, ctx)
 
 
 # ---- the institution --------------------------------------------------------------------------------------
@@ -476,7 +440,7 @@ async def list_support_grants(ctx: auth.SupportGrantsRead, session: ReadSession)
 async def end_support_access(ctx: auth.TenantSigned, response: Response, session: WriteSession) -> None:
     """Leave the institution you entered as support."""
     await access.end_support(session, ctx)
-    clear_session_cookie(response)
+    auth.clear_session_cookie(response)
 
 
 # ---- platform ----------------------------------------------------------------------------------------------
@@ -537,4 +501,4 @@ async def start_support_access(
     The session cookie switches to the institution; its admins see the grant and the reason.
     """
     token, _grant, tenant = await access.enter_as_support(session, ctx, body)
-    return started(response, token, replace(ctx, tenant_id=tenant.id, tenant_slug=tenant.slug), body.minutes * 60)
+    return auth.started(response, token, replace(ctx, tenant_id=tenant.id, tenant_slug=tenant.slug), body.minutes * 60)

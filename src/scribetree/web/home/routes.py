@@ -18,8 +18,8 @@ from scribetree.core.http import UnitOfWorkRoute
 from scribetree.identity.exceptions import TokenNotFound
 from scribetree.identity.schemas import ApiTokenCreate
 from scribetree.tenancy import auth
+from scribetree.tenancy.auth import clear_session_cookie
 from scribetree.tenancy.context import AuthContext
-from scribetree.tenancy.endpoints import clear_session_cookie
 from scribetree.tenancy.models import Role
 from scribetree.tenancy.permissions import ROLE_SCOPES, Permission, Scope
 from scribetree.tenancy.service import access, member

@@ -15,8 +15,8 @@ from scribetree.core.errors import NotFound, ScribetreeError
 from scribetree.core.http import UnitOfWorkRoute
 from scribetree.ops.service import ops
 from scribetree.tenancy import auth
+from scribetree.tenancy.auth import set_session_cookie
 from scribetree.tenancy.context import AuthContext
-from scribetree.tenancy.endpoints import set_session_cookie
 from scribetree.tenancy.models import Plan, SupportTier, TenantStatus, TenantType
 from scribetree.tenancy.permissions import Permission
 from scribetree.tenancy.schemas import SupportAccessCreate, TenantCreate, TenantUpdate

@@ -23,8 +23,13 @@ from scribetree.identity.exceptions import LinkInvalid
 from scribetree.identity.schemas import ResetRequest
 from scribetree.identity.service import identity
 from scribetree.tenancy import auth
-from scribetree.tenancy.auth import current_context, require_csrf_for_anonymous
-from scribetree.tenancy.endpoints import clear_session_cookie, set_session_cookie, signin_limits
+from scribetree.tenancy.auth import (
+    clear_session_cookie,
+    current_context,
+    require_csrf_for_anonymous,
+    set_session_cookie,
+    signin_limits,
+)
 from scribetree.tenancy.models import MembershipStatus, Role, Tenant, TenantStatus
 from scribetree.tenancy.schemas import InvitationAccept
 from scribetree.tenancy.service import access, member, tenant_service
@@ -115,7 +120,7 @@ async def _sign_in(
         return await _signin_page(request, brand, action=action, form=form, next_path=next_path, status=422)
     previous = await current_context(request, read)  # before anything is written (SQLite has one writer)
     try:
-        await signin_limits(request, email)
+        await signin_limits(request)
         if tenant is None:
             token, _row, ctx = await access.sign_in_platform(read, write, email, password, request_meta(request))
         else:
@@ -383,7 +388,7 @@ async def invitation_accept(
         return await _link_invalid(request, Brand.of(tenant), invitation=True)
     try:
         if has_account:
-            await signin_limits(request, inv.email)  # a password check, counted like a sign-in
+            await signin_limits(request)  # a password check, counted like a sign-in
         session_token, _ctx = await member.accept_invitation(read, write, data, request_meta(request))
     except LinkInvalid:
         return await _link_invalid(request, Brand.of(tenant), invitation=True)
