@@ -534,6 +534,7 @@ class TestGrades:
         teacher = await client_for(setup.klass.instructor, setup.klass.tenant)
         r = await teacher.put(f"/api/v1/submissions/{setup.submission.id}/grade", json={"scores": scores})
         assert r.status_code == 422 and r.json()["error"] == code, r.text
+        assert r.json()["criterion_id"] == next(iter(scores))  # names the offending criterion
         assert await count(session, Grade) == 0
 
     @pytest.mark.parametrize(
@@ -583,6 +584,7 @@ class TestGrades:
         await teacher.put(url, json={"scores": {"thesis": "t4"}})
         r = await teacher.post(f"{url}/return")
         assert r.status_code == 422 and r.json()["error"] == "RubricIncomplete" and "Evidence" in r.json()["detail"]
+        assert r.json()["missing"] == ["Evidence"]
         student = await client_for(setup.klass.student, setup.klass.tenant)
         assert (await student.get(url)).status_code == 404
         await teacher.put(url, json={"scores": {"thesis": "t4", "evidence": "e0"}})
@@ -634,3 +636,39 @@ class TestInstitutionAdmin:
         assert (await c.get(f"/api/v1/documents/{setup.doc.id}/comments")).status_code == 200
         made = await comment(c, setup.doc.id, "Admin note")
         assert made["author_is_staff"] is True
+
+
+class TestQueryCount:
+    async def test_listing_costs_the_same_for_many_threads(
+        self, setup: Setup, client_for: ClientFor, engines: db.Engines
+    ) -> None:
+        from sqlalchemy import event
+
+        k = setup.klass
+        teacher = await client_for(k.instructor, k.tenant)
+        student = await client_for(k.student, k.tenant)
+        statements: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        async def listing_queries() -> int:
+            statements.clear()
+            for eng in {engines.read, engines.write}:
+                event.listen(eng.sync_engine, "before_cursor_execute", note)
+            try:
+                r = await teacher.get(f"/api/v1/documents/{setup.doc.id}/comments")
+            finally:
+                for eng in {engines.read, engines.write}:
+                    event.remove(eng.sync_engine, "before_cursor_execute", note)
+            assert r.status_code == 200
+            return len(statements)
+
+        first = await comment(teacher, setup.doc.id, "One.", span(TEXT, "Trees"))
+        few = await listing_queries()
+        assert few >= 3  # access checks, the comments, their authors: the listener does see the queries
+        for i in range(6):
+            made = await comment(teacher, setup.doc.id, f"Thread {i}", span(TEXT, "oak"))
+            await student.post(f"/api/v1/comments/{made['id']}/replies", json={"body": "reply"})
+        await student.post(f"/api/v1/comments/{first['id']}/replies", json={"body": "reply"})
+        assert await listing_queries() == few

@@ -7,13 +7,15 @@ Positions are Unicode code points, as everywhere in the writing API.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 
 from scribetree.core.db import ReadSession, WriteSession
-from scribetree.core.errors import ErrorBody
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.errors import ErrorBody, ScribetreeError
+from scribetree.core.http import UnitOfWorkRoute, error_body
 from scribetree.writing import auth
 from scribetree.writing.feedback import feedback as feedback_service
 from scribetree.writing.feedback_schemas import (
@@ -27,10 +29,22 @@ from scribetree.writing.feedback_schemas import (
 )
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["feedback"])
+T = TypeVar("T")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody} for code in (401, 404, *codes)}
+
+
+async def _with_details(call: Awaitable[T]) -> T | JSONResponse:
+    """Errors that name what was wrong (``criterion_id``, ``level_id``, ``missing``) carry it in the body too.
+    Returning an error response still rolls the unit of work back (UnitOfWorkRoute: status >= 400)."""
+    try:
+        return await call
+    except ScribetreeError as exc:
+        if not exc.extra:
+            raise
+        return JSONResponse({**error_body(exc.code, exc.detail), **exc.extra}, status_code=exc.status_code)
 
 
 @router.get(
@@ -163,14 +177,14 @@ async def get_grade(submission_id: uuid.UUID, ctx: auth.WritingRead, session: Re
 )
 async def save_grade(
     submission_id: uuid.UUID, data: GradeWrite, ctx: auth.WritingWrite, session: WriteSession
-) -> GradeRead:
+) -> GradeRead | JSONResponse:
     """Score the rubric (``scores``: ``{criterion_id: level_id}``) and write overall feedback (staff). The server
     computes ``points``, the late penalty, ``total`` and ``max_points`` from the assignment.
 
     422 ``UnknownCriterion`` / ``UnknownLevel`` for ids not in the rubric, ``NoRubric`` for scores on an assignment
     without one. A draft stays invisible to the student until it is returned.
     """
-    return await feedback_service.save_grade(session, ctx, submission_id, data)
+    return await _with_details(feedback_service.save_grade(session, ctx, submission_id, data))
 
 
 @router.post(
@@ -179,13 +193,15 @@ async def save_grade(
     operation_id="grades:return",
     responses=_errors(403, 409, 422),
 )
-async def return_grade(submission_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession) -> GradeRead:
+async def return_grade(
+    submission_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession
+) -> GradeRead | JSONResponse:
     """Return the grade and feedback to the student (staff), who is emailed and can now see it.
 
     422 ``RubricIncomplete`` while a criterion has no score; 409 ``GradeAlreadyReturned``; 404 ``GradeNotFound``
     when nothing has been saved yet.
     """
-    return await feedback_service.return_grade(session, ctx, submission_id)
+    return await _with_details(feedback_service.return_grade(session, ctx, submission_id))
 
 
 @router.get(
