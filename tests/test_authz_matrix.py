@@ -129,6 +129,14 @@ DOMAIN_RULES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
         frozenset({"student", "teaching_assistant"}),
         "the template library is for educators and admins (TemplateService.from_assignment)",
     ),
+    ("GET", "/courses/new"): (
+        frozenset({"student", "teaching_assistant", "support-in-tenant"}),
+        "the page form of POST /api/v1/courses (CourseService.check_may_create)",
+    ),
+    ("POST", "/courses/new"): (
+        frozenset({"student", "teaching_assistant"}),
+        "the page form of POST /api/v1/courses (CourseService.check_may_create)",
+    ),
 }
 # Known defects: (method, path, caller) → (the status they get today, why it is wrong). Remove an entry when the
 # code is fixed; the test fails while a listed defect no longer happens.
@@ -156,6 +164,7 @@ SAMPLE_BY_NAME = {
 PATH_SAMPLES = {
     ("/admin/members/{membership_id}/{action}", "action"): "deactivate",
     ("/ops/tenants/{tenant_id}/{action}", "action"): "suspend",
+    ("/courses/{course_id}/assignments/{assignment_id}/{action}", "action"): "publish",
 }
 
 

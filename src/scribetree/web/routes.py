@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from scribetree.web.admin.routes import router as admin
+from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
 from scribetree.web.ops.routes import router as ops
@@ -12,5 +13,5 @@ from scribetree.web.public.routes import router as public
 from scribetree.web.signin.routes import router as signin
 
 router = APIRouter(include_in_schema=False)
-for part in (signin, public, home, admin, ops, dev):
+for part in (signin, public, home, admin, courses, ops, dev):
     router.include_router(part)

@@ -175,6 +175,10 @@ class AssignmentService:
     async def get(self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID) -> Assignment:
         return (await access_assignment(session, ctx, assignment_id)).assignment
 
+    async def get_for_teaching(self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID) -> Assignment:
+        """The assignment, if the caller may edit it (instructor, TA, admin); else 403/404."""
+        return (await access_assignment(session, ctx, assignment_id, Need.teach)).assignment
+
     async def create(
         self,
         session: AsyncSession,

@@ -11,6 +11,7 @@ from scribetree.core import audit, clock
 from scribetree.courses.access import ADMIN, Need, access_course, effective_role, is_institution_admin
 from scribetree.courses.exceptions import (
     AlreadyInCourse,
+    CourseCreatorRequired,
     CourseInvalid,
     CourseMemberNotFound,
     InstructorNeedsEducator,
@@ -55,6 +56,17 @@ def _member_read(m: CourseMember, u: User) -> CourseMemberRead:
 
 
 class CourseService:
+    def may_create(self, ctx: AuthContext) -> bool:
+        """Whether the caller may create courses (educators and institution admins)."""
+        try:
+            require_creator(ctx)
+        except CourseCreatorRequired:
+            return False
+        return True
+
+    def check_may_create(self, ctx: AuthContext) -> None:
+        require_creator(ctx)
+
     async def list_courses(
         self, session: AsyncSession, ctx: AuthContext, *, archived: bool | None = False
     ) -> list[CourseRead]:
@@ -73,6 +85,11 @@ class CourseService:
 
     async def get_course(self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID) -> CourseRead:
         acc = await access_course(session, ctx, course_id)
+        return course_read(acc.course, acc.course_role)
+
+    async def get_for_teaching(self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID) -> CourseRead:
+        """The course, if the caller may create and edit its assignments (instructor, TA, admin); else 403/404."""
+        acc = await access_course(session, ctx, course_id, Need.teach)
         return course_read(acc.course, acc.course_role)
 
     async def create(self, session: AsyncSession, ctx: AuthContext, data: CourseCreate) -> CourseRead:
