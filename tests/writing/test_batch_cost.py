@@ -1,0 +1,112 @@
+"""The batch path's cost does not grow with the document's history: same statements, no log scan.
+
+(Timing belongs to the benchmark in bench/; here we pin what the database is asked to do.)
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scribetree.core import db
+from scribetree.writing import ops
+from scribetree.writing.models import EditBatch
+from tests.factories.writing import batch_body, create_document, ins
+from tests.writing.conftest import ClientFor, Klass
+from tests.writing.test_documents_api import send
+
+
+@contextmanager
+def statements(engines: db.Engines) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    targets = {id(e.sync_engine): e.sync_engine for e in (engines.read, engines.write)}.values()
+    for target in targets:
+        event.listen(target, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for target in targets:
+            event.remove(target, "before_cursor_execute", record)
+
+
+def shape(sql: str) -> str:
+    """A statement without its literal values, to compare two runs."""
+    return re.sub(r"'[^']*'|\b\d+\b", "?", sql)
+
+
+class TestBatchCost:
+    async def test_a_long_history_changes_nothing_the_batch_asks_for(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession, engines: db.Engines
+    ) -> None:
+        long_text = " ".join(f"word{i % 997}" for i in range(20_000))  # a 20,000-word document
+        fresh = await create_document(session, klass.assignment, owner=klass.student)
+        other_assignment_doc = await create_document(
+            session,
+            await _assignment_like(session, klass),
+            owner=klass.student,
+            text=long_text,
+        )
+        sid = uuid.uuid4()
+        # 3,000 earlier batches of this very session on the long document (revision numbers only; the rows are
+        # never read by the batch path, which is the point)
+        await session.execute(
+            insert(EditBatch),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": klass.tenant.id,
+                    "document_id": other_assignment_doc.id,
+                    "session_id": sid,
+                    "seq": n,
+                    "base_revision": 0,
+                    "revision": 0,
+                    "content_hash": other_assignment_doc.content_hash,
+                    "author_user_id": klass.student.id,
+                    "ops": [{"kind": "focus", "t": n, "state": "lost"}],
+                    "chars_inserted": 0,
+                    "chars_deleted": 0,
+                }
+                for n in range(1, 3001)
+            ],
+        )
+        await session.commit()
+        c = await client_for(klass.student, klass.tenant)
+        # warm up (first request of a client touches its session once)
+        await c.get(f"/api/v1/documents/{fresh.id}")
+
+        runs = {}
+        for name, doc, seq, text in (
+            ("fresh", fresh, 1, ""),
+            ("long", other_assignment_doc, 3001, long_text),
+        ):
+            body, _ = batch_body(text, [ins(len(text), " and more")], seq=seq, base_revision=0, session_id=sid)
+            with statements(engines) as seen:
+                r = await send(c, str(doc.id), body)
+            assert r.status_code == 200, r.text
+            runs[name] = seen
+        assert [shape(s) for s in runs["fresh"]] == [shape(s) for s in runs["long"]]
+        log_reads = [s for s in runs["long"] if s.startswith("SELECT") and "FROM edit_batches" in s]
+        assert len(log_reads) == 1, log_reads
+        assert "edit_batches.session_id =" in log_reads[0] and "LIMIT" in log_reads[0]
+        assert not [s for s in runs["long"] if "document_versions" in s and s.startswith("SELECT")]
+        assert len(runs["long"]) <= 16, runs["long"]
+        doc_reads = [s for s in runs["long"] if s.startswith("SELECT documents.")]
+        assert len(doc_reads) == 1
+        if not engines.is_sqlite:  # the row lock that serialises two tabs (SQLite's writer lock does it there)
+            assert doc_reads[0].endswith("FOR UPDATE"), doc_reads[0]
+        assert ops.word_count(long_text) == 20_000
+
+
+async def _assignment_like(session: AsyncSession, klass: Klass):
+    from tests.factories.courses import create_assignment
+
+    return await create_assignment(session, klass.course)
