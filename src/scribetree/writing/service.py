@@ -248,7 +248,8 @@ class DocumentService:
         if body.base_revision != doc.revision:
             raise _stale(doc, body.base_revision)
         applied = ops.apply_counted(doc.text, parsed)
-        if len(applied.text) > settings.WRITING_MAX_DOCUMENT_CHARS:
+        # Only growth is refused: a document already over a lowered limit can still be shortened.
+        if len(applied.text) > settings.WRITING_MAX_DOCUMENT_CHARS and len(applied.text) > len(doc.text):
             raise DocumentTooLarge(
                 f"With this batch the document would have {len(applied.text):,} characters; the limit is "
                 f"{settings.WRITING_MAX_DOCUMENT_CHARS:,}. Nothing was applied.",
