@@ -620,6 +620,24 @@ class TestGrades:
         g = r.json()
         assert (g["points"], g["penalty_percent"], g["total"]) == (7.5, 20, 6.0)  # 2 started days at 10 %
 
+    async def test_two_graders_at_once_make_one_grade(
+        self, setup: Setup, client_for: ClientFor, session: AsyncSession
+    ) -> None:
+        import asyncio
+
+        k = setup.klass
+        teacher = await client_for(k.instructor, k.tenant)
+        ta = await client_for(k.ta, k.tenant)
+        url = f"/api/v1/submissions/{setup.submission.id}/grade"
+        results = await asyncio.gather(
+            teacher.put(url, json={"scores": {"thesis": "t4"}, "feedback": "teacher"}),
+            ta.put(url, json={"scores": {"thesis": "t1"}, "feedback": "ta"}),
+            teacher.post(f"{url}/return"),
+        )
+        assert [r.status_code for r in results[:2]] == [200, 200], [r.text for r in results]
+        assert results[2].status_code in (404, 422)  # before any grade, or with Evidence unscored
+        assert await count(session, Grade) == 1
+
     async def test_unknown_submission_is_404(self, setup: Setup, client_for: ClientFor) -> None:
         teacher = await client_for(setup.klass.instructor, setup.klass.tenant)
         r = await teacher.get(f"/api/v1/submissions/{uuid.uuid4()}/grade")

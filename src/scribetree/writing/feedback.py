@@ -223,13 +223,15 @@ class FeedbackService:
     # -- access helpers --
 
     async def _submission(
-        self, session: AsyncSession, ctx: AuthContext, submission_id: uuid.UUID, need: Need
+        self, session: AsyncSession, ctx: AuthContext, submission_id: uuid.UUID, need: Need, *, lock: bool = False
     ) -> tuple[Submission, DocumentAccess]:
+        """``lock`` holds the document row until the unit of work ends, so two graders of one submission take
+        turns (the first creates the grade, the second updates it) instead of racing on its unique key."""
         sub = await SubmissionRepository(session, _tenant(ctx)).get(submission_id)
         if sub is None:
             raise SubmissionNotFound()
         try:
-            acc = await access_document(session, ctx, sub.document_id, need)
+            acc = await access_document(session, ctx, sub.document_id, need, for_update=lock)
         except DocumentNotFound:
             raise SubmissionNotFound() from None
         return sub, acc
@@ -442,7 +444,7 @@ class FeedbackService:
     ) -> GradeRead:
         """Create or replace the scores and overall feedback. Totals come from the assignment's rubric and late
         policy. Editing a returned grade changes what the student sees at once (and is audited)."""
-        sub, acc = await self._submission(session, ctx, submission_id, Need.teach)
+        sub, acc = await self._submission(session, ctx, submission_id, Need.teach, lock=True)
         assignment = acc.access.assignment
         scored = score_rubric(assignment.rubric, data.scores)
         penalty = late_penalty_percent(assignment, sub)
@@ -481,7 +483,7 @@ class FeedbackService:
 
     async def return_grade(self, session: AsyncSession, ctx: AuthContext, submission_id: uuid.UUID) -> GradeRead:
         """Return the grade to the student: from now on they see it. With a rubric, every criterion needs a score."""
-        sub, acc = await self._submission(session, ctx, submission_id, Need.teach)
+        sub, acc = await self._submission(session, ctx, submission_id, Need.teach, lock=True)
         assignment = acc.access.assignment
         repo = GradeRepository(session, _tenant(ctx))
         grade = await repo.for_submission(sub.id, for_update=True)
