@@ -124,3 +124,29 @@ class TestStaffCourseIds:
         assert sorted(got) == sorted([world["course"].id, second.id])
         assert await staff_course_ids(session, await ctx(ctx_for, world, "student", tenant, other_tenant)) == []
         assert await staff_course_ids(session, await ctx(ctx_for, world, "admin", tenant, other_tenant)) == []
+
+
+class TestPlatformStaff:
+    """An operator's session belongs to no institution: nothing of any course is theirs."""
+
+    async def test_no_tenant_no_courses(self, session, world):
+        from scribetree.core.audit import RequestMeta
+        from scribetree.identity.models import PlatformRole
+        from scribetree.identity.service import identity
+        from scribetree.tenancy.service import access
+        from tests.factories.tenancy import create_platform_user
+
+        operator = await create_platform_user(session, PlatformRole.operator)
+        token, _ = await identity.start_session(session, user=operator, tenant_id=None, meta=RequestMeta())
+        await session.commit()
+        c = await access.context_from_session(session, token, RequestMeta())
+        assert c is not None and c.tenant_id is None
+        with pytest.raises(AssignmentNotFound):
+            await assignment_access(session, c, world["published"].id)
+        with pytest.raises(CourseNotFound):
+            await course_access(session, c, world["course"].id)
+        assert await staff_course_ids(session, c) == []
+        from scribetree.courses.service import course
+
+        with pytest.raises(CourseNotFound):
+            await course.list_courses(session, c)

@@ -337,3 +337,46 @@ class TestRoster:
             assert r.status_code == 404, (method, url, r.text)
         row = await course_row(session, course.id)
         assert row.title == course.title and row.archived_at is None
+
+
+class TestJoinLimitsAndRaces:
+    async def test_guessing_codes_is_rate_limited(self, client_for, session, tenant):
+        student, _ = await create_member(session, tenant, Role.student)
+        await session.commit()
+        s = await client_for(student, tenant)
+        statuses = [
+            (await s.post("/api/v1/courses/join", json={"code": f"GUESS{n:03d}"})).status_code for n in range(21)
+        ]
+        assert statuses[:20] == [404] * 20
+        assert statuses[20] == 429
+        last = await s.post("/api/v1/courses/join", json={"code": "GUESS999"})
+        assert last.status_code == 429 and int(last.headers["retry-after"]) > 0
+
+    async def test_two_joins_at_once_make_one_membership(self, client_for, session, tenant):
+        import asyncio
+
+        course = await create_course(session, tenant, join_code="TWICE234")
+        student, _ = await create_member(session, tenant, Role.student)
+        await session.commit()
+        a, b = await client_for(student, tenant), await client_for(student, tenant)
+        ra, rb = await asyncio.gather(
+            a.post("/api/v1/courses/join", json={"code": "TWICE234"}),
+            b.post("/api/v1/courses/join", json={"code": "TWICE234"}),
+        )
+        assert (ra.status_code, rb.status_code) == (200, 200), (ra.text, rb.text)
+        assert ra.json()["my_role"] == rb.json()["my_role"] == "student"
+        rows = (await session.execute(select(CourseMember).where(CourseMember.course_id == course.id))).all()
+        assert len(rows) == 1
+        assert (await actions(session)).count("course.joined") == 1
+
+    async def test_a_second_insert_of_the_same_member_is_refused_quietly(self, session, tenant):
+        from scribetree.courses.repository import CourseMemberRepository
+
+        course = await create_course(session, tenant)
+        student, _ = await create_member(session, tenant, Role.student)
+        repo = CourseMemberRepository(session, tenant.id)
+        first = await repo.add_once(CourseMember(course_id=course.id, user_id=student.id, role=CourseRole.student))
+        again = await repo.add_once(CourseMember(course_id=course.id, user_id=student.id, role=CourseRole.ta))
+        assert first is not None and again is None
+        assert await repo.role_of(course.id, student.id) == "student"  # the outer transaction is intact
+        await session.rollback()

@@ -52,10 +52,6 @@ class CourseAccess:
     course: Course
     course_role: str  # "instructor" | "ta" | "student" | "admin"
 
-    @property
-    def is_staff(self) -> bool:
-        return self.course_role != CourseRole.student
-
 
 @dataclass(frozen=True)
 class AssignmentAccess:

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from scribetree.core.repository import TenantRepository
 from scribetree.courses.models import (
@@ -54,6 +55,18 @@ class CourseRepository(TenantRepository[Course]):
 
 class CourseMemberRepository(TenantRepository[CourseMember]):
     model = CourseMember
+
+    async def add_once(self, member: CourseMember) -> CourseMember | None:
+        """Insert, or None when the person is already in the course: a concurrent request may have added them
+        between our check and this insert (the unique constraint decides; only the savepoint is undone)."""
+        member.tenant_id = self.tenant_id
+        try:
+            async with self.session.begin_nested():
+                self.session.add(member)
+                await self.session.flush()
+        except IntegrityError:
+            return None
+        return member
 
     async def role_of(self, course_id: uuid.UUID, user_id: uuid.UUID) -> CourseRole | None:
         stmt = select(CourseMember.role).where(

@@ -196,9 +196,11 @@ class CourseService:
         current = await members.role_of(c.id, ctx.user_id)
         if current is not None:
             return course_read(c, effective_role(ctx, current))
-        await members.add(
+        added = await members.add_once(
             CourseMember(tenant_id=tenant_id, course_id=c.id, user_id=ctx.user_id, role=CourseRole.student)
         )
+        if added is None:  # joined in a concurrent request
+            return course_read(c, effective_role(ctx, await members.role_of(c.id, ctx.user_id)))
         await audit.record(session, entry(ctx, "course.joined", "course", c.id, role=CourseRole.student))
         return course_read(c, CourseRole.student)
 
@@ -239,7 +241,11 @@ class CourseService:
         members = CourseMemberRepository(session, tenant_id)
         if await members.role_of(course_id, user.id) is not None:
             raise AlreadyInCourse()
-        m = await members.add(CourseMember(tenant_id=tenant_id, course_id=course_id, user_id=user.id, role=data.role))
+        m = await members.add_once(
+            CourseMember(tenant_id=tenant_id, course_id=course_id, user_id=user.id, role=data.role)
+        )
+        if m is None:
+            raise AlreadyInCourse()
         await audit.record(
             session, entry(ctx, "course.member_added", "course", course_id, user_id=str(user.id), role=data.role)
         )
