@@ -248,3 +248,38 @@ class TestRebuild:
         ).scalar_one()
         assert n >= 3
         await session.rollback()
+
+
+class TestEventLog:
+    async def test_the_log_pages_in_acceptance_order_and_replays_to_the_text(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession
+    ) -> None:
+        c = await client_for(klass.student, klass.tenant)
+        w = Writer(c, await open_doc(c, klass.assignment.id))
+        await w.send([ins(0, "one ")])
+        await w.send([{"kind": "paste", "t": 2, "pos": 4, "text": "two ", "seen_in_doc": False}])
+        await w.send([{"kind": "focus", "t": 3, "state": "lost"}])
+        await w.send([dele(0, 4), {"kind": "undo", "t": 4, "pos": 0, "text": "ONE "}])
+        items, after = [], None
+        while True:
+            r = await c.get(
+                f"/api/v1/documents/{w.id}/batches", params={"limit": 3, **({"after": after} if after else {})}
+            )
+            assert r.status_code == 200, r.text
+            page = r.json()
+            items += page["items"]
+            after = page["next_after"]
+            if after is None:
+                break
+        assert [b["seq"] for b in items] == [1, 2, 3, 4] and [b["revision"] for b in items] == [1, 2, 2, 3]
+        assert items[1]["ops"] == [{"kind": "paste", "t": 2, "pos": 4, "text": "two ", "seen_in_doc": False}]
+        text = ""
+        for b in items:
+            text = ops.apply(text, ops.parse_ops(b["ops"]))
+            assert ops.content_hash(text) == b["content_hash"]
+        assert text == w.text == "ONE two "
+        staff = await client_for(klass.instructor, klass.tenant)
+        assert len((await staff.get(f"/api/v1/documents/{w.id}/batches")).json()["items"]) == 4
+        stranger = await client_for(klass.classmate, klass.tenant)
+        assert (await stranger.get(f"/api/v1/documents/{w.id}/batches")).status_code == 404
+        assert (await c.get(f"/api/v1/documents/{w.id}/batches", params={"limit": 0})).status_code == 422

@@ -23,6 +23,7 @@ from scribetree.writing.schemas import (
     Contribution,
     DiffRead,
     DocumentRead,
+    EditBatchPage,
     RevisionText,
     SubmissionRead,
     SubmissionReceipt,
@@ -96,6 +97,23 @@ async def post_batch(
     ``OpOutOfRange`` (with ``op_index``), 422 ``HashMismatch`` (with the server's ``revision``).
     """
     return await _with_details(document_service.apply_batch(session, ctx, document_id, body))
+
+
+@router.get(
+    "/documents/{document_id}/batches",
+    response_model=EditBatchPage,
+    operation_id="documents:batches",
+    responses=_errors(),
+)
+async def list_batches(
+    document_id: uuid.UUID,
+    ctx: auth.WritingRead,
+    session: ReadSession,
+    after: Annotated[uuid.UUID | None, Query(description="The last batch id of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> EditBatchPage:
+    """The document's event log: accepted batches with their ops, author and times, oldest first."""
+    return await document_service.list_batches(session, ctx, document_id, after, limit)
 
 
 @router.get(

@@ -67,6 +67,13 @@ class EditBatchRepository(TenantRepository[EditBatch]):
         )
         return await self.all(stmt)
 
+    async def page(self, document_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[EditBatch]:
+        """Batches in the order they were accepted (ids are time-ordered), after the ``after`` cursor."""
+        stmt = self.base().where(EditBatch.document_id == document_id)
+        if after is not None:
+            stmt = stmt.where(EditBatch.id > after)
+        return await self.all(stmt.order_by(EditBatch.id).limit(limit))
+
     async def contributions(self, document_id: uuid.UUID) -> list[Row[Any]]:
         """Per author: ``(user_id, display_name, batches, chars_inserted, chars_deleted)``."""
         stmt = (

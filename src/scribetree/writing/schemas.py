@@ -190,3 +190,26 @@ class RevisionText(BaseModel):
     text: str
     content_hash: str
     word_count: int
+
+
+class EditBatchRead(BaseModel):
+    """One accepted batch of the log, as stored (ops in the documented format)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    seq: int
+    base_revision: int
+    revision: int
+    content_hash: str
+    author_user_id: uuid.UUID | None
+    ops: list[dict[str, Any]]
+    chars_inserted: int
+    chars_deleted: int
+    received_at: datetime
+
+
+class EditBatchPage(BaseModel):
+    items: list[EditBatchRead]
+    next_after: uuid.UUID | None = Field(description="Pass as ``after`` for the next page; None at the end.")

@@ -68,6 +68,8 @@ from scribetree.writing.schemas import (
     DiffRead,
     DiffSegment,
     DocumentRead,
+    EditBatchPage,
+    EditBatchRead,
     SubmissionReceipt,
     SubmissionRow,
     SubmitRequest,
@@ -461,6 +463,18 @@ class DocumentService:
     ) -> tuple[Document, str]:
         doc = (await access_document(session, ctx, document_id)).document
         return doc, await self.rebuild(session, doc, revision)
+
+    async def list_batches(
+        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> EditBatchPage:
+        """The event log in acceptance order, a page at a time (replay, process evidence)."""
+        doc = (await access_document(session, ctx, document_id)).document
+        rows = await EditBatchRepository(session, doc.tenant_id).page(doc.id, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return EditBatchPage(
+            items=[EditBatchRead.model_validate(r) for r in rows], next_after=rows[-1].id if more else None
+        )
 
     # ---- sessions and contributions ---------------------------------------------------------------------
 
