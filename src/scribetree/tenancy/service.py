@@ -547,7 +547,9 @@ class AccessService:
             await audit.record(write, fail)
             exc.commits_work = True
             raise
-        m = await MembershipRepository(read, tenant.id).for_user(user.id)
+        # Through the write session: it holds the (SQLite: only) writer now, and waiting for a read connection
+        # while holding it stalls every other writer behind the read pool's queue.
+        m = await MembershipRepository(write, tenant.id).for_user(user.id)
         if m is None or m.status != MembershipStatus.active:
             fail.actor_user_id, fail.details = user.id, {"reason": "not_a_member"}
             await audit.record(write, fail)
