@@ -250,3 +250,17 @@ class TestValidation:
     def test_content_hash_is_sha256_of_utf8(self) -> None:
         assert ops.content_hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         assert ops.content_hash("é") != ops.content_hash("e\u0301")  # no normalisation: byte for byte
+
+
+def test_no_combining_mark_lies_outside_the_planes_scanned() -> None:
+    """``_marks`` scans planes 0, 1 and 14; a future Unicode version adding marks elsewhere must fail here."""
+    import sys
+    import unicodedata
+
+    outside = [
+        cp
+        for cp in (*range(0x20000, 0xE0000), *range(0xF0000, sys.maxunicode + 1))
+        if unicodedata.category(chr(cp)).startswith("M")
+    ]
+    assert outside == []
+    assert ops.word_count("a\U0001d165b") == 1  # MUSICAL SYMBOL COMBINING STEM (plane 1) joins a word

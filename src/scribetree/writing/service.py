@@ -78,6 +78,7 @@ from scribetree.writing.schemas import (
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 EMPTY_HASH = ops.content_hash("")
+ops.warm_up()  # at start-up, not in the first batch
 
 
 def limits() -> WritingLimits:
