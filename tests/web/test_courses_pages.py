@@ -304,3 +304,57 @@ class TestStudent:
         assert r.status_code == 403
         assert (await client.get(f"/courses/{uuid.uuid4()}")).status_code == 404
         assert (await client.get("/courses/not-an-id")).status_code == 404
+
+
+class TestDetailsAndLibrary:
+    @pytest.fixture
+    async def course(self, session, tenant, actor):
+        from tests.factories.courses import enroll
+
+        course = await create_course(session, tenant, title="Old title")
+        await enroll(session, course, actor.user, CourseRole.instructor)
+        await session.commit()
+        return course
+
+    @pytest.mark.auth(role="educator")
+    async def test_edit_course_details(self, client, session, course):
+        r = await client.get(f"/courses/{course.id}/edit")
+        assert r.status_code == 200 and 'value="Old title"' in r.text
+        assert_accessible_form(r.text)
+        r = await client.post(
+            f"/courses/{course.id}/edit",
+            data={"title": "New title", "starts_on": "2026-09-02", "ends_on": "2026-09-01"},
+        )
+        assert r.status_code == 422 and "end date must be on or after" in r.text
+        r = await client.post(f"/courses/{course.id}/edit", data={"title": "New title", "term": "Spring"})
+        assert r.status_code == 303
+        page = (await client.get(r.headers["location"])).text
+        assert "New title" in page and "Spring" in page and "The course details were saved." in page
+
+    @pytest.mark.auth(role="educator")
+    async def test_save_to_library_then_start_from_it(self, client, session, course, tenant):
+        a = await create_assignment(session, course, title="Reusable", rubric=RUBRIC)
+        await session.commit()
+        r = await client.post(f"/courses/{course.id}/assignments/{a.id}/save-template", data={"visibility": "private"})
+        assert r.status_code == 303 and "saved to your library" in (await client.get(r.headers["location"])).text
+        form = await client.get(f"/courses/{course.id}/assignments/new")
+        assert "Start from the library" in form.text and "Reusable" in form.text
+        assert_accessible_form(form.text)
+        template_id = re.search(r'name="template_id" value="([0-9a-f-]{36})"', form.text).group(1)
+        r = await client.post(f"/courses/{course.id}/assignments/from-template", data={"template_id": template_id})
+        assert r.status_code == 303 and r.headers["location"].endswith("/edit")
+        rows = (await session.execute(select(Assignment.title, Assignment.template_id))).all()
+        await session.commit()
+        assert sorted(t for t, _ in rows) == ["Reusable", "Reusable"]
+        assert {str(tid) for _, tid in rows} == {"None", template_id}
+
+    @pytest.mark.auth(role="teaching_assistant")
+    async def test_tas_neither_edit_details_nor_use_the_library(self, client, session, tenant, actor):
+        from tests.factories.courses import enroll
+
+        course = await create_course(session, tenant)
+        await enroll(session, course, actor.user, CourseRole.ta)
+        await session.commit()
+        assert (await client.get(f"/courses/{course.id}/edit")).status_code == 403
+        form = await client.get(f"/courses/{course.id}/assignments/new")
+        assert form.status_code == 200 and "Start from the library" not in form.text

@@ -87,6 +87,11 @@ class CourseService:
         acc = await access_course(session, ctx, course_id)
         return course_read(acc.course, acc.course_role)
 
+    async def get_for_managing(self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID) -> CourseRead:
+        """The course, if the caller may change it (instructor, admin); else 403/404."""
+        acc = await access_course(session, ctx, course_id, Need.manage)
+        return course_read(acc.course, acc.course_role)
+
     async def get_for_teaching(self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID) -> CourseRead:
         """The course, if the caller may create and edit its assignments (instructor, TA, admin); else 403/404."""
         acc = await access_course(session, ctx, course_id, Need.teach)

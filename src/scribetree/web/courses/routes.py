@@ -28,10 +28,14 @@ from scribetree.courses.schemas import (
     AssignmentUpdate,
     CourseCreate,
     CourseMemberAdd,
+    CourseUpdate,
     JoinRequest,
+    TemplateDeploy,
+    TemplateFromAssignment,
 )
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
+from scribetree.courses.service import template as template_service
 from scribetree.tenancy.context import AuthContext
 from scribetree.web.courses import forms
 from scribetree.web.pages import FormState, parse_id, redirect, render
@@ -185,6 +189,77 @@ async def course_home(request: Request, course_id: str, ctx: auth.CoursesRead, s
     return await _course_page(request, session, ctx, parse_id(course_id))
 
 
+async def _edit_page(
+    request: Request, session: AsyncSession, course: Any, form: FormState, *, status: int = 200
+) -> Response:
+    return await render(
+        request,
+        "courses/edit.html",
+        session=session,
+        status=status,
+        title=f"Edit {course.title}",
+        course=course,
+        form=form,
+    )
+
+
+@router.get("/courses/{course_id}/edit", include_in_schema=False)
+async def edit_course(request: Request, course_id: str, ctx: auth.CoursesRead, session: ReadSession) -> Response:
+    course = await course_service.get_for_managing(session, ctx, parse_id(course_id))
+    values = {
+        k: "" if getattr(course, k) is None else str(getattr(course, k))
+        for k in ("title", "section", "term", "starts_on", "ends_on", "description")
+    }
+    return await _edit_page(request, session, course, FormState(values=values))
+
+
+@router.post("/courses/{course_id}/edit", include_in_schema=False)
+async def update_course(
+    request: Request,
+    course_id: str,
+    ctx: auth.CoursesWrite,
+    read: ReadSession,
+    write: WriteSession,
+    title: FormStr = "",
+    section: FormStr = "",
+    term: FormStr = "",
+    starts_on: FormStr = "",
+    ends_on: FormStr = "",
+    description: FormStr = "",
+) -> Response:
+    course = await course_service.get_for_managing(read, ctx, parse_id(course_id))
+    values = {
+        "title": title,
+        "section": section,
+        "term": term,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "description": description,
+    }
+    form = FormState(values=values)
+    try:
+        data = CourseUpdate.model_validate(
+            {
+                "title": title,
+                "description": description,
+                **{k: values[k].strip() or None for k in ("section", "term", "starts_on", "ends_on")},
+            }
+        )
+    except ValidationError as exc:
+        form.from_validation(exc, COURSE_MESSAGES)
+        if "_form" in form.errors:
+            form.errors["_form"] = form.errors["_form"].removeprefix("Value error, ")
+        return await _edit_page(request, read, course, form, status=422)
+    try:
+        updated = await course_service.update(write, ctx, course.id, data)
+    except NotFound:
+        raise
+    except ScribetreeError as exc:
+        form.error("_form", exc.detail)
+        return await _edit_page(request, read, course, form, status=exc.status_code)
+    return redirect(f"/courses/{updated.id}", "The course details were saved.")
+
+
 @router.post("/courses/{course_id}/join-code", include_in_schema=False)
 async def join_code(
     request: Request, course_id: str, ctx: auth.CoursesWrite, session: WriteSession, action: FormStr = "rotate"
@@ -282,6 +357,7 @@ async def _assignment_form(
     *,
     assignment: Assignment | None = None,
     status: int = 200,
+    templates: list[Any] | None = None,
 ) -> Response:
     form.values = values  # the form macros read the top-level fields from here
     return await render(
@@ -298,6 +374,7 @@ async def _assignment_form(
         late_policies=forms.LATE_POLICIES,
         resubmission=forms.RESUBMISSION,
         bloom_levels=forms.BLOOM_LEVELS,
+        templates=templates or [],
     )
 
 
@@ -346,7 +423,20 @@ async def _submitted(
 @router.get("/courses/{course_id}/assignments/new", include_in_schema=False)
 async def new_assignment(request: Request, course_id: str, ctx: auth.CoursesRead, session: ReadSession) -> Response:
     course = await course_service.get_for_teaching(session, ctx, parse_id(course_id))
-    return await _assignment_form(request, session, course, forms.blank_values(), FormState())
+    templates = await template_service.list_templates(session, ctx) if course_service.may_create(ctx) else []
+    return await _assignment_form(request, session, course, forms.blank_values(), FormState(), templates=templates)
+
+
+@router.post("/courses/{course_id}/assignments/from-template", include_in_schema=False)
+async def from_template(
+    request: Request, course_id: str, ctx: auth.CoursesWrite, session: WriteSession, template_id: FormStr = ""
+) -> Response:
+    cid = parse_id(course_id)
+    deployed = await template_service.deploy(session, ctx, parse_id(template_id), TemplateDeploy(course_id=cid))
+    return redirect(
+        f"/courses/{cid}/assignments/{deployed.id}/edit",
+        f"“{deployed.title}” was copied from the library as a draft. Set its dates, then save.",
+    )
 
 
 @router.post("/courses/{course_id}/assignments/new", include_in_schema=False)
@@ -383,6 +473,7 @@ async def assignment_page(
         a=AssignmentRead.model_validate(a),
         staff=course.my_role != CourseRole.student,
         can_manage=course.my_role in ("instructor", "admin"),
+        may_save_template=course_service.may_create(ctx) and course.my_role != CourseRole.student,
     )
 
 
@@ -407,6 +498,26 @@ async def update_assignment(
     a = await _in_course(read, ctx, course_id, assignment_id, teach=True)
     course = await course_service.get_for_teaching(read, ctx, a.course_id)
     return await _submitted(request, read, write, ctx, course, assignment=a)
+
+
+@router.post("/courses/{course_id}/assignments/{assignment_id}/save-template", include_in_schema=False)
+async def save_template(
+    request: Request,
+    course_id: str,
+    assignment_id: str,
+    ctx: auth.CoursesWrite,
+    session: WriteSession,
+    visibility: FormStr = "private",
+) -> Response:
+    a = await _in_course(session, ctx, course_id, assignment_id, teach=True)
+    shared = visibility == "institution"
+    await template_service.from_assignment(
+        session,
+        ctx,
+        TemplateFromAssignment(assignment_id=a.id, visibility="institution" if shared else "private"),  # type: ignore[arg-type]
+    )
+    where = "the institution's library, for every educator" if shared else "your library"
+    return redirect(f"/courses/{a.course_id}/assignments/{a.id}", f"“{a.title}” was saved to {where}.")
 
 
 @router.post("/courses/{course_id}/assignments/{assignment_id}/{action}", include_in_schema=False)
