@@ -358,3 +358,38 @@ class TestDetailsAndLibrary:
         assert (await client.get(f"/courses/{course.id}/edit")).status_code == 403
         form = await client.get(f"/courses/{course.id}/assignments/new")
         assert form.status_code == 200 and "Start from the library" not in form.text
+
+
+class TestGroupsPage:
+    @pytest.mark.auth(role="educator")
+    async def test_create_fill_and_delete_groups(self, client, session, tenant, actor, client_for_student):
+        from scribetree.courses.models import AssignmentGroupMember, AssignmentKind
+        from tests.factories.courses import enroll
+
+        course = await create_course(session, tenant)
+        await enroll(session, course, actor.user, CourseRole.instructor)
+        ann = await create_course_member(session, course, tenant, CourseRole.student, display_name="Ann")
+        bob = await create_course_member(session, course, tenant, CourseRole.student, display_name="Bob")
+        a = await create_assignment(session, course, kind=AssignmentKind.group, title="Team report")
+        await session.commit()
+        url = f"/courses/{course.id}/assignments/{a.id}"
+        page = await client.get(url)
+        assert "No groups yet." in page.text and "Ann" in page.text and "Bob" in page.text
+        assert_accessible_form(page.text)
+        r = await client.post(f"{url}/groups", data={"name": "Oaks", "user_ids": [str(ann.id)]})
+        assert r.status_code == 303
+        assert "Group “Oaks” was created with 1 students." in (await client.get(r.headers["location"])).text
+        r = await client.post(f"{url}/groups", data={"name": "Pines", "user_ids": [str(ann.id)]})
+        assert "only one group per assignment" in (await client.get(r.headers["location"])).text
+        r = await client.post(f"{url}/groups", data={"name": ""})
+        assert "Give the group a name" in (await client.get(r.headers["location"])).text
+        gid = (await session.execute(select(AssignmentGroupMember.group_id))).scalar_one()
+        await session.commit()
+        r = await client.post(f"{url}/groups/{gid}", data={"user_ids": [str(ann.id), str(bob.id)]})
+        assert "now has 2 students" in (await client.get(r.headers["location"])).text
+        s = await client_for_student(bob)
+        assert "You write this one with your group, <strong>Oaks</strong>" in (await s.get(url)).text
+        assert (await s.post(f"{url}/groups/{gid}/delete")).status_code == 403
+        r = await client.post(f"{url}/groups/{gid}/delete")
+        after = (await client.get(r.headers["location"])).text
+        assert r.status_code == 303 and "No groups yet." in after, after[after.find("Groups") :][:1500]

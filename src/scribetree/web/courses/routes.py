@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import ratelimit
-from scribetree.core.db import ReadSession, WriteSession
-from scribetree.core.errors import NotFound, ScribetreeError
+from scribetree.core.db import ReadSession, WriteSession, finish_request_sessions
+from scribetree.core.errors import InvalidInput, NotFound, ScribetreeError
 from scribetree.core.http import UnitOfWorkRoute
 from scribetree.courses import auth
 from scribetree.courses.models import Assignment, CourseRole
@@ -29,6 +29,8 @@ from scribetree.courses.schemas import (
     CourseCreate,
     CourseMemberAdd,
     CourseUpdate,
+    GroupCreate,
+    GroupUpdate,
     JoinRequest,
     TemplateDeploy,
     TemplateFromAssignment,
@@ -45,6 +47,13 @@ FormStr = Annotated[str, Form()]
 JOIN_LIMIT = "20/minute"
 ROLE_NAMES = {"instructor": "Instructor", "ta": "Teaching assistant", "student": "Student", "admin": "Admin"}
 COURSE_ROLE_OPTIONS = [(r.value, ROLE_NAMES[r.value]) for r in CourseRole]
+
+
+async def _failed(request: Request, url: str, exc: ScribetreeError) -> Response:
+    """Answer a failed change with a redirect and its message. A 3xx would commit the request's work, so what it
+    wrote on the way (a group row before its members were refused) is rolled back first."""
+    await finish_request_sessions(request, ok=False)
+    return redirect(url, exc.detail, "error")
 
 
 # ---- course list, new course, join ------------------------------------------------------------------------
@@ -327,7 +336,7 @@ async def change_role(
     except NotFound:
         raise
     except ScribetreeError as exc:
-        return redirect(f"/courses/{cid}#roster", exc.detail, "error")
+        return await _failed(request, f"/courses/{cid}#roster", exc)
     return redirect(f"/courses/{cid}#roster", f"{m.display_name} is now {ROLE_NAMES[m.role].lower()}.")
 
 
@@ -341,7 +350,7 @@ async def remove_member(
     except NotFound:
         raise
     except ScribetreeError as exc:
-        return redirect(f"/courses/{cid}#roster", exc.detail, "error")
+        return await _failed(request, f"/courses/{cid}#roster", exc)
     return redirect(f"/courses/{cid}#roster", "They were taken off the roster; their work is kept.")
 
 
@@ -464,6 +473,12 @@ async def assignment_page(
 ) -> Response:
     a = await _in_course(session, ctx, course_id, assignment_id, teach=False)
     course = await course_service.get_course(session, ctx, a.course_id)
+    staff = course.my_role != CourseRole.student
+    groups = await assignment_service.list_groups(session, ctx, a.id) if a.kind == "group" else []
+    students = []
+    if staff and a.kind == "group":
+        students = [m for m in await course_service.list_members(session, ctx, a.course_id) if m.role == "student"]
+    grouped = {u for g in groups for u in g.user_ids}
     return await render(
         request,
         "courses/assignment.html",
@@ -474,6 +489,10 @@ async def assignment_page(
         staff=course.my_role != CourseRole.student,
         can_manage=course.my_role in ("instructor", "admin"),
         may_save_template=course_service.may_create(ctx) and course.my_role != CourseRole.student,
+        groups=groups,
+        students=students,
+        names={m.user_id: m.display_name for m in students},
+        ungrouped=[m for m in students if m.user_id not in grouped],
     )
 
 
@@ -498,6 +517,77 @@ async def update_assignment(
     a = await _in_course(read, ctx, course_id, assignment_id, teach=True)
     course = await course_service.get_for_teaching(read, ctx, a.course_id)
     return await _submitted(request, read, write, ctx, course, assignment=a)
+
+
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    out = []
+    for v in values:
+        try:
+            out.append(uuid.UUID(v))
+        except ValueError:
+            raise InvalidInput("One of the chosen students is not valid; reload the page and try again.") from None
+    return out
+
+
+def _group_page(course_id: uuid.UUID, assignment_id: uuid.UUID) -> str:
+    return f"/courses/{course_id}/assignments/{assignment_id}#groups"
+
+
+@router.post("/courses/{course_id}/assignments/{assignment_id}/groups", include_in_schema=False)
+async def create_group(
+    request: Request,
+    course_id: str,
+    assignment_id: str,
+    ctx: auth.CoursesWrite,
+    session: WriteSession,
+    name: FormStr = "",
+    user_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    a = await _in_course(session, ctx, course_id, assignment_id, teach=True)
+    back = _group_page(a.course_id, a.id)
+    try:
+        data = GroupCreate(name=name, user_ids=_uuids(user_ids))
+    except ValidationError:
+        return redirect(back, "Give the group a name (up to 100 characters).", "error")
+    try:
+        g = await assignment_service.create_group(session, ctx, a.id, data)
+    except NotFound:
+        raise
+    except ScribetreeError as exc:
+        return await _failed(request, back, exc)
+    return redirect(back, f"Group “{g.name}” was created with {len(g.user_ids)} students.")
+
+
+@router.post("/courses/{course_id}/assignments/{assignment_id}/groups/{group_id}", include_in_schema=False)
+async def update_group(
+    request: Request,
+    course_id: str,
+    assignment_id: str,
+    group_id: str,
+    ctx: auth.CoursesWrite,
+    session: WriteSession,
+    user_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    a = await _in_course(session, ctx, course_id, assignment_id, teach=True)
+    back = _group_page(a.course_id, a.id)
+    try:
+        g = await assignment_service.update_group(
+            session, ctx, a.id, parse_id(group_id), GroupUpdate(user_ids=_uuids(user_ids))
+        )
+    except NotFound:
+        raise
+    except ScribetreeError as exc:
+        return await _failed(request, back, exc)
+    return redirect(back, f"Group “{g.name}” now has {len(g.user_ids)} students.")
+
+
+@router.post("/courses/{course_id}/assignments/{assignment_id}/groups/{group_id}/delete", include_in_schema=False)
+async def delete_group(
+    request: Request, course_id: str, assignment_id: str, group_id: str, ctx: auth.CoursesWrite, session: WriteSession
+) -> Response:
+    a = await _in_course(session, ctx, course_id, assignment_id, teach=True)
+    await assignment_service.delete_group(session, ctx, a.id, parse_id(group_id))
+    return redirect(_group_page(a.course_id, a.id), "The group was deleted; its students are ungrouped.")
 
 
 @router.post("/courses/{course_id}/assignments/{assignment_id}/save-template", include_in_schema=False)
