@@ -433,3 +433,40 @@ class TestWritingSessions:
         rows = (await session.execute(select(WritingSession).order_by(WritingSession.started_at))).scalars().all()
         assert [(w.batches, w.words_added, w.active_seconds) for w in rows] == [(2, 3, 10), (1, 1, 0)]
         await session.rollback()
+
+
+class TestAudit:
+    async def test_staff_reading_a_students_writing_is_audited(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession
+    ) -> None:
+        from scribetree.core.audit import AuditEvent
+
+        student = await client_for(klass.student, klass.tenant)
+        staff = await client_for(klass.ta, klass.tenant)  # before any rollback below expires the ORM rows
+        ta_id = str(klass.ta.id)
+        doc = await open_doc(student, klass.assignment.id)
+        body, _ = batch_body("", [ins(0, "private draft")], seq=1, base_revision=0, session_id=uuid.uuid4())
+        assert (await send(student, doc["id"], body)).status_code == 200
+        version = (await student.get(f"/api/v1/documents/{doc['id']}/versions")).json()[0]["id"]
+        for path in ("", "/revisions/1", f"/versions/{version}", f"/versions/{version}/diff", "/batches"):
+            assert (await student.get(f"/api/v1/documents/{doc['id']}{path}")).status_code == 200, path
+
+        async def viewed() -> list[tuple[str | None, dict]]:
+            await session.rollback()
+            rows = (
+                await session.execute(
+                    select(AuditEvent.actor_user_id, AuditEvent.details)
+                    .where(AuditEvent.action == "document.viewed", AuditEvent.target_id == doc["id"])
+                    .order_by(AuditEvent.seq)
+                )
+            ).all()
+            await session.rollback()
+            return [(str(r.actor_user_id), r.details) for r in rows]
+
+        assert await viewed() == []  # the student's own reads are not
+        for path in ("", "/revisions/1", f"/versions/{version}", f"/versions/{version}/diff", "/batches"):
+            assert (await staff.get(f"/api/v1/documents/{doc['id']}{path}")).status_code == 200, path
+        assert (await staff.get(f"/api/v1/documents/{doc['id']}/versions/{uuid.uuid4()}")).status_code == 404
+        seen = await viewed()
+        assert [d["what"] for _, d in seen] == ["text", "revision", "version", "diff", "events"]
+        assert {who for who, _ in seen} == {ta_id}

@@ -74,9 +74,11 @@ async def open_my_document(assignment_id: uuid.UUID, ctx: auth.WritingWrite, ses
 
 
 @router.get("/documents/{document_id}", response_model=DocumentRead, operation_id="documents:get", responses=_errors())
-async def get_document(document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> DocumentRead:
-    """A document with its current text: for its author (or group) and the course's staff."""
-    return document_read(await document_service.get(session, ctx, document_id))
+async def get_document(
+    document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession, audit_session: WriteSession
+) -> DocumentRead:
+    """A document with its current text: for its author (or group) and the course's staff (audited)."""
+    return document_read(await document_service.get(session, ctx, document_id, audit_session=audit_session))
 
 
 @router.post(
@@ -109,11 +111,13 @@ async def list_batches(
     document_id: uuid.UUID,
     ctx: auth.WritingRead,
     session: ReadSession,
+    audit_session: WriteSession,
     after: Annotated[uuid.UUID | None, Query(description="The last batch id of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> EditBatchPage:
-    """The document's event log: accepted batches with their ops, author and times, oldest first."""
-    return await document_service.list_batches(session, ctx, document_id, after, limit)
+    """The document's event log: accepted batches with their ops, author and times, oldest first (audited for
+    staff)."""
+    return await document_service.list_batches(session, ctx, document_id, after, limit, audit_session=audit_session)
 
 
 @router.get(
@@ -148,10 +152,14 @@ async def create_checkpoint(
     responses=_errors(),
 )
 async def get_version(
-    document_id: uuid.UUID, version_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession
+    document_id: uuid.UUID,
+    version_id: uuid.UUID,
+    ctx: auth.WritingRead,
+    session: ReadSession,
+    audit_session: WriteSession,
 ) -> Any:
     """One version with its text."""
-    return await document_service.get_version(session, ctx, document_id, version_id)
+    return await document_service.get_version(session, ctx, document_id, version_id, audit_session=audit_session)
 
 
 @router.get(
@@ -165,10 +173,11 @@ async def diff_version(
     version_id: uuid.UUID,
     ctx: auth.WritingRead,
     session: ReadSession,
+    audit_session: WriteSession,
     against: Annotated[uuid.UUID | None, Query(description="Another version; omitted: the current text.")] = None,
 ) -> DiffRead:
     """Word-level diff from this version to ``against`` (or to the current text): equal/insert/delete segments."""
-    return await document_service.diff(session, ctx, document_id, version_id, against)
+    return await document_service.diff(session, ctx, document_id, version_id, against, audit_session=audit_session)
 
 
 @router.post(
@@ -198,9 +207,10 @@ async def get_revision(
     revision: Annotated[int, Path(ge=0, le=2**31 - 1)],
     ctx: auth.WritingRead,
     session: ReadSession,
+    audit_session: WriteSession,
 ) -> RevisionText:
     """The text exactly as it was at ``revision``, rebuilt from the nearest snapshot plus the later batches."""
-    doc, text = await document_service.text_at(session, ctx, document_id, revision)
+    doc, text = await document_service.text_at(session, ctx, document_id, revision, audit_session=audit_session)
     return RevisionText(
         document_id=doc.id,
         revision=revision,

@@ -193,8 +193,33 @@ class DocumentService:
             return found
         return doc
 
-    async def get(self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> Document:
-        return (await access_document(session, ctx, document_id)).document
+    async def _read(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        audit_session: AsyncSession | None,
+        what: str,
+        **details: object,
+    ) -> Document:
+        """Read access; a staff member reading a student's writing is written to the audit trail (ARCHITECTURE §6).
+
+        ``audit_session`` is the request's write session (reads may run on another connection).
+        """
+        da = await access_document(session, ctx, document_id)
+        if da.is_staff and audit_session is not None:
+            await audit.record(audit_session, _entry(ctx, "document.viewed", da.document, what=what, **details))
+        return da.document
+
+    async def get(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        *,
+        audit_session: AsyncSession | None = None,
+    ) -> Document:
+        return await self._read(session, ctx, document_id, audit_session, "text")
 
     # ---- the batch path ---------------------------------------------------------------------------------
 
@@ -376,9 +401,15 @@ class DocumentService:
         return await VersionRepository(session, doc.tenant_id).listing(doc.id)
 
     async def get_version(
-        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, version_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        version_id: uuid.UUID,
+        *,
+        audit_session: AsyncSession | None = None,
     ) -> DocumentVersion:
-        doc = (await access_document(session, ctx, document_id)).document
+        doc = await self._read(session, ctx, document_id, audit_session, "version", version_id=str(version_id))
         version = await VersionRepository(session, doc.tenant_id).of_document(doc.id, version_id)
         if version is None:
             raise VersionNotFound()
@@ -404,9 +435,11 @@ class DocumentService:
         document_id: uuid.UUID,
         version_id: uuid.UUID,
         against: uuid.UUID | None,
+        *,
+        audit_session: AsyncSession | None = None,
     ) -> DiffRead:
         """Word diff from a version to another version (``against``) or to the current text."""
-        doc = (await access_document(session, ctx, document_id)).document
+        doc = await self._read(session, ctx, document_id, audit_session, "diff", version_id=str(version_id))
         repo = VersionRepository(session, doc.tenant_id)
         old = await repo.of_document(doc.id, version_id)
         if old is None:
@@ -460,16 +493,29 @@ class DocumentService:
         return text
 
     async def text_at(
-        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, revision: int
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        revision: int,
+        *,
+        audit_session: AsyncSession | None = None,
     ) -> tuple[Document, str]:
-        doc = (await access_document(session, ctx, document_id)).document
+        doc = await self._read(session, ctx, document_id, audit_session, "revision", revision=revision)
         return doc, await self.rebuild(session, doc, revision)
 
     async def list_batches(
-        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, after: uuid.UUID | None, limit: int
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        after: uuid.UUID | None,
+        limit: int,
+        *,
+        audit_session: AsyncSession | None = None,
     ) -> EditBatchPage:
         """The event log in acceptance order, a page at a time (replay, process evidence)."""
-        doc = (await access_document(session, ctx, document_id)).document
+        doc = await self._read(session, ctx, document_id, audit_session, "events")
         rows = await EditBatchRepository(session, doc.tenant_id).page(doc.id, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
