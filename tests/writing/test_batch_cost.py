@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import db
 from scribetree.writing import ops
-from scribetree.writing.models import EditBatch
+from scribetree.writing.models import DocumentVersion, EditBatch, VersionKind
 from tests.factories.writing import batch_body, create_document, ins
 from tests.writing.conftest import ClientFor, Klass
 from tests.writing.test_documents_api import send
@@ -110,3 +110,49 @@ async def _assignment_like(session: AsyncSession, klass: Klass):
     from tests.factories.courses import create_assignment
 
     return await create_assignment(session, klass.course)
+
+
+class TestListsDoNotGrowQueries:
+    async def test_staff_list_and_version_list_query_counts_are_pinned(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession, engines: db.Engines
+    ) -> None:
+        from tests.factories.courses import create_course_member
+        from tests.factories.writing import create_submission, write
+
+        staff = await client_for(klass.instructor, klass.tenant)
+        path = f"/api/v1/assignments/{klass.assignment.id}/submissions"
+        await staff.get(path)  # warm up the client's session
+        with statements(engines) as few:
+            assert (await staff.get(path)).status_code == 200
+        for n in range(6):
+            student = await create_course_member(session, klass.course, klass.tenant)
+            doc = await create_document(session, klass.assignment, owner=student)
+            await write(session, doc, student, [ins(0, f"text {n}")])
+            if n % 2:
+                await create_submission(session, doc, student)
+        await session.commit()
+        with statements(engines) as many:
+            r = await staff.get(path)
+        assert r.status_code == 200 and len(r.json()) == 8
+        assert len(many) == len(few), many
+
+        versions_path = f"/api/v1/documents/{doc.id}/versions"
+        with statements(engines) as one:
+            assert len((await staff.get(versions_path)).json()) == 2
+        for n in range(5):
+            session.add(
+                DocumentVersion(
+                    tenant_id=doc.tenant_id,
+                    document_id=doc.id,
+                    revision=doc.revision,
+                    kind=VersionKind.checkpoint,
+                    name=f"c{n}",
+                    text=doc.text,
+                    content_hash=doc.content_hash,
+                    word_count=doc.word_count,
+                )
+            )
+        await session.commit()
+        with statements(engines) as more:
+            assert len((await staff.get(versions_path)).json()) == 7
+        assert len(more) == len(one)
