@@ -109,7 +109,7 @@ def check_consistency(values: dict[str, Any], *, template: bool = False) -> None
             )
 
 
-def _validated_update(data: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def validated_update(data: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fields sent, in their stored form; ``null`` for required fields is refused."""
     changes: dict[str, Any] = {}
     for name in sorted(data.model_fields_set - set(skip)):
@@ -225,7 +225,7 @@ class AssignmentService:
         a = acc.assignment
         course = await access_course(session, ctx, a.course_id, Need.teach)
         require_open(course.course)
-        changed = apply_changes(a, _validated_update(data))
+        changed = apply_changes(a, validated_update(data))
         if changed:
             await session.flush()
             await audit.record(session, entry(ctx, "assignment.updated", "assignment", a.id, fields=changed))

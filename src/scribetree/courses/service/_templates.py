@@ -13,11 +13,11 @@ from scribetree.courses.models import Assignment, AssignmentTemplate, TemplateVi
 from scribetree.courses.repository import TemplateRepository
 from scribetree.courses.schemas import TemplateCreate, TemplateDeploy, TemplateFromAssignment, TemplateUpdate
 from scribetree.courses.service._assignments import (
-    _validated_update,
     apply_changes,
     check_consistency,
     copy_values,
     creation_values,
+    validated_update,
 )
 from scribetree.courses.service._assignments import (
     assignment as assignment_service,
@@ -89,7 +89,7 @@ class TemplateService:
         own = {k: getattr(data, k) for k in ("description", "visibility") if k in data.model_fields_set}
         if any(v is None for v in own.values()):
             raise AssignmentInvalid("'description' and 'visibility' cannot be empty; leave them out to keep them.")
-        changed = apply_changes(t, _validated_update(data, skip=tuple(own)), template=True)
+        changed = apply_changes(t, validated_update(data, skip=tuple(own)), template=True)
         for k, v in own.items():
             if getattr(t, k) != v:
                 setattr(t, k, v)
