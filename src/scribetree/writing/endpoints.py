@@ -64,13 +64,15 @@ async def _with_details(call: Awaitable[T]) -> T | JSONResponse:
     operation_id="documents:open",
     responses=_errors(403, 409),
 )
-async def open_my_document(assignment_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession) -> DocumentRead:
+async def open_my_document(
+    assignment_id: uuid.UUID, ctx: auth.WritingWrite, session: ReadSession, write: WriteSession
+) -> DocumentRead:
     """Open the caller's document for an assignment (the group's for a group assignment), creating it if new.
 
     Students only (staff get 403 ``StudentsOnly``); a student not yet in a group of a group assignment gets 409
     ``NoGroup``. The answer carries the text, ``revision``, ``content_hash`` and the batch ``limits``.
     """
-    return document_read(await document_service.open_mine(session, ctx, assignment_id))
+    return document_read(await document_service.open_mine(session, ctx, assignment_id, write_session=write))
 
 
 @router.get("/documents/{document_id}", response_model=DocumentRead, operation_id="documents:get", responses=_errors())

@@ -144,27 +144,37 @@ def _stale(doc: Document, sent: int) -> StaleRevision:
 class DocumentService:
     # ---- opening ----------------------------------------------------------------------------------------
 
-    async def open_mine(self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID) -> Document:
-        """The caller's document for an assignment (the group's, for a group assignment), created empty if new."""
+    async def open_mine(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        assignment_id: uuid.UUID,
+        *,
+        write_session: AsyncSession | None = None,
+    ) -> Document:
+        """The caller's document for an assignment (the group's, for a group assignment), created empty if new.
+
+        Reopening (every page load) only reads; ``write_session`` (default: ``session``) is used to create.
+        """
         acc = await assignment_access(session, ctx, assignment_id)
         if acc.course_role != STUDENT:
             raise StudentsOnly()
         tenant_id = ctx.tenant_id
         assert tenant_id is not None  # assignment_access refuses callers outside a tenant
-        repo = DocumentRepository(session, tenant_id)
         group = acc.assignment.kind == "group"
         if group and acc.group_id is None:
             raise NoGroup()
 
-        async def existing() -> Document | None:
+        async def existing(repo: DocumentRepository) -> Document | None:
             if group:
                 assert acc.group_id is not None
                 return await repo.for_group(assignment_id, acc.group_id)
             return await repo.for_owner(assignment_id, ctx.user_id)
 
-        doc = await existing()
+        doc = await existing(DocumentRepository(session, tenant_id))
         if doc is not None:
             return doc
+        session = write_session or session
         now = clock.utcnow()
         doc = Document(
             tenant_id=tenant_id,
@@ -188,7 +198,7 @@ class DocumentService:
                 session.add(self._version(doc, VersionKind.auto, created_by=ctx.user_id, at=now))
                 await session.flush()
         except IntegrityError:  # a second tab created it at the same moment
-            found = await existing()
+            found = await existing(DocumentRepository(session, tenant_id))
             assert found is not None
             return found
         return doc
