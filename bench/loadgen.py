@@ -11,6 +11,13 @@ timeout on every request):
            seconds, ``--storm-users`` other users sign in at a steady rate spread over ``--storm-spread``
            seconds. The run ends ``--tail`` seconds after the last sign-in answered (or at
            ``--storm-timeout``). Working users' latencies are reported for the storm window only.
+``writing`` class writing (needs ``bench.seed --course``): every student signs in and opens their document for
+           ``--assignment``, then sends an edit batch (a short insert at the end, with its seq, base revision
+           and content hash) every ``--think`` seconds and reloads the document once in ``--reload-every``
+           batches; admins list the assignment's submissions every ``--think`` seconds. ``--think 0`` is the
+           throughput run. Optional ``--long-doc-email``: a sequential probe before the measured window sends
+           ``--probe-batches`` batches to that user's (long) document and as many to a new one, one at a
+           time, and reports both latencies and their ratio.
 
 Output: one JSON document (``--out`` or stdout) with p50/p95/p99 in milliseconds, requests/s and errors by
 status. While running it prints ``@@phase NAME`` lines on stdout (flushed) so a driver can sample the
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import http.cookiejar
 import json
 import random
@@ -32,6 +40,7 @@ import resource
 import ssl
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +52,7 @@ LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 SESSION_COOKIE = "st_session"
 PASSWORD = "bench-storm-password-2026"  # bench.seed's
 EMAIL = "user{i:05d}@bench.example.edu"  # bench.seed's
+WORDS = [" evidence", " because", " however", " the argument", " shows", ", which", " therefore", " ÿ—😀 ", " 文字"]
 
 
 # ---- statistics ----------------------------------------------------------------------------------------
@@ -323,6 +333,108 @@ class Run:
             "working_users": len(users),
         }
 
+    # -- class writing --
+    async def open_document(self, user: User) -> dict[str, Any] | None:
+        path = f"/api/v1/assignments/{self.args.assignment}/document"
+        r = await self.request(user.client, "setup", "open", "POST", path,
+                               headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""})
+        if r is None or r.status_code not in (200, 201):
+            return None
+        doc = r.json()
+        return {"id": doc["id"], "revision": doc["revision"], "text": doc["text"], "seq": 0,
+                "session": str(uuid.uuid4())}
+
+    async def send_batch(self, group: str, user: User, doc: dict[str, Any], rng: random.Random) -> None:
+        word = rng.choice(WORDS)
+        text = doc["text"] + word
+        body = {"session_id": doc["session"], "seq": doc["seq"] + 1, "base_revision": doc["revision"],
+                "ops": [{"kind": "insert", "pos": len(doc["text"]), "text": word, "t": int(time.time() * 1000)}],
+                "content_hash": hashlib.sha256(text.encode()).hexdigest()}
+        r = await self.request(user.client, group, "batch", "POST", f"/api/v1/documents/{doc['id']}/batches",
+                               headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""}, json=body)
+        if r is not None and r.status_code == 200:
+            doc.update(seq=doc["seq"] + 1, revision=r.json()["revision"], text=text)
+        elif r is not None and r.status_code == 409 and r.json().get("error") == "StaleRevision":
+            cur = r.json()["current"]
+            doc.update(revision=cur["revision"], text=cur["text"])
+
+    async def reload(self, group: str, user: User, doc: dict[str, Any]) -> None:
+        r = await self.request(user.client, group, "reload", "GET", f"/api/v1/documents/{doc['id']}",
+                               headers=user.headers(api=False))
+        if r is not None and r.status_code == 200:
+            body = r.json()
+            doc.update(revision=body["revision"], text=body["text"])
+
+    async def write_loop(self, group: str, user: User, doc: dict[str, Any] | None, stop: float) -> None:
+        a = self.args
+        rng = random.Random(a.seed * 100_003 + user.index)
+        if a.think > 0:
+            await asyncio.sleep(rng.uniform(0, a.think))
+        n = 0
+        while time.perf_counter() < stop and self.budget > 0:
+            n += 1
+            if doc is None:  # an admin: the educator's submissions list
+                await self.request(user.client, group, "list", "GET", f"/api/v1/assignments/{a.assignment}/submissions",
+                                   headers=user.headers(api=False))
+            elif a.reload_every and n % a.reload_every == 0:
+                await self.reload(group, user, doc)
+            else:
+                await self.send_batch(group, user, doc, rng)
+            if a.think > 0:
+                await asyncio.sleep(max(0.0, min(a.think * rng.uniform(0.5, 1.5), stop - time.perf_counter())))
+
+    async def probe(self, user: User, doc: dict[str, Any], label: str) -> dict[str, Any]:
+        rng = random.Random(7)
+        await self.reload("probe", user, doc)
+        before = len(self.samples)
+        for _ in range(self.args.probe_batches):
+            await self.send_batch(f"probe-{label}", user, doc, rng)
+        mine = [s for s in self.samples[before:] if s.group == f"probe-{label}"]
+        return {**summarize(mine), "chars": len(doc["text"])}
+
+    async def writing(self) -> dict[str, Any]:
+        a = self.args
+        phase("setup-start")
+        users, _home = await self.setup_users(range(a.users))
+        gate = asyncio.Semaphore(a.setup_concurrency)
+        docs: dict[int, dict[str, Any] | None] = {}
+
+        async def open_one(u: User) -> None:
+            async with gate:
+                docs[u.index] = None if u.admin else await self.open_document(u)
+
+        await asyncio.gather(*(open_one(u) for u in users))
+        setup = [s for s in self.samples if s.group == "setup"]
+        long_probe: dict[str, Any] | None = None
+        if a.long_doc_email:
+            owner = User(-1, a.long_doc_email, self.new_client())
+            fresh = next((u for u in users if not u.admin and docs.get(u.index) and u.email != a.long_doc_email), None)
+            if await self.sign_in("setup", owner) and fresh is not None:
+                long_doc = await self.open_document(owner)
+                new_doc = await self.open_document(User(-2, fresh.email, fresh.client, fresh.cookie, fresh.csrf))
+                if long_doc and new_doc:
+                    new_doc["session"] = str(uuid.uuid4())
+                    long_probe = {"long": await self.probe(owner, long_doc, "long"),
+                                  "new": await self.probe(fresh, new_doc, "new")}
+                    long_probe["p50_ratio_long_over_new"] = round(
+                        long_probe["long"]["p50_ms"] / max(0.001, long_probe["new"]["p50_ms"]), 3)
+                    docs[fresh.index] = new_doc  # their states are current; the measured window goes on from them
+                    for u in users:
+                        if u.email == a.long_doc_email:
+                            docs[u.index] = long_doc
+        phase("measure-start")
+        t0 = time.perf_counter()
+        stop = t0 + a.duration
+        await asyncio.gather(*(self.write_loop("writing", u, docs.get(u.index), stop) for u in users
+                               if u.admin or docs.get(u.index)))
+        t1 = time.perf_counter()
+        phase("measure-end")
+        measured = [s for s in self.samples if s.group == "writing"]
+        return {"main": {**summarize(measured, t1 - t0), "by_op": by_op(measured)},
+                "setup": {**summarize(setup), "signed_in": len(users), "by_op": by_op(setup)},
+                "students_writing": sum(1 for d in docs.values() if d), "educators": sum(1 for u in users if u.admin),
+                "long_document_probe": long_probe, "working_users": len(users)}
+
     async def run(self) -> dict[str, Any]:
         started = time.perf_counter()
         try:
@@ -342,7 +454,7 @@ class Run:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--mode", choices=["hello", "read", "storm"], required=True)
+    p.add_argument("--mode", choices=["hello", "read", "storm", "writing"], required=True)
     p.add_argument("--base-url", required=True, help="http://127.0.0.1:PORT (loopback only)")
     p.add_argument("--users", type=int, default=200, help="virtual users (working users in storm mode)")
     p.add_argument("--duration", type=float, default=30.0, help="measured seconds (hello, read)")
@@ -366,6 +478,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--storm-delay", type=float, default=5.0, help="working-only seconds before the storm")
     p.add_argument("--storm-timeout", type=float, default=120.0, help="give up on the storm after this long")
     p.add_argument("--tail", type=float, default=3.0, help="working seconds after the storm ends")
+    p.add_argument("--assignment", help="writing mode: the assignment id (bench.seed --course prints it)")
+    p.add_argument("--reload-every", type=int, default=20, help="writing mode: one reload in k batches (0: never)")
+    p.add_argument("--long-doc-email", help="writing mode: the owner of the long document (bench.seed prints it)")
+    p.add_argument("--probe-batches", type=int, default=300, help="writing mode: batches per long/new probe")
     p.add_argument("--out", help="write the JSON here (default: stdout)")
     args = p.parse_args(argv)
     host = urlsplit(args.base_url).hostname or ""

@@ -264,6 +264,11 @@ class Plan:
     workdir: Path
     probe: bool = False
     py_spy: str | None = None
+    writers: dict[str, int] = field(default_factory=lambda: {"sqlite": 500, "postgresql": 1000})
+    think_c: float = 2.0
+    users_d: int = 100
+    long_doc_words: int = 20_000
+    long_doc_events: int = 100_000
 
 
 def measure_hello(plan: Plan) -> dict[str, Any]:
@@ -285,9 +290,18 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
     with database(db, tag) as (data_dir, url):
         env = base_env(data_dir, url, plan.extra_env)
         check([str(VENV_BIN / "scribetree"), "init"], env, "scribetree init")
-        seeded = json.loads(check([sys.executable, "-m", "bench.seed", "--users",
-                                   str(plan.users + plan.storm_users + 10), "--slug", SLUG], env, "bench.seed")
-                            .strip().splitlines()[-1])
+        if scenario in ("c", "d"):
+            # writers + one educator (institution admin) per 20; c also seeds the long document for the probe
+            n = plan.writers[db] if scenario == "c" else plan.users_d
+            seed_args = ["--users", str(n), "--course"]
+            if scenario == "c":
+                seed_args += ["--long-doc-words", str(plan.long_doc_words), "--long-doc-events",
+                              str(plan.long_doc_events)]
+        else:
+            n = plan.users + plan.storm_users + 10
+            seed_args = ["--users", str(n)]
+        seeded = json.loads(check([sys.executable, "-m", "bench.seed", *seed_args, "--slug", SLUG], env, "bench.seed",
+                                  timeout=900).strip().splitlines()[-1])
         probe_file = plan.workdir / f"probe-{scenario}-{db}-{tag}.jsonl"
         cmd = ([sys.executable, "-m", "bench.pool_probe", "--port", "{port}", "--out", str(probe_file)] if plan.probe
                else [str(VENV_BIN / "scribetree"), "serve", "--host", "127.0.0.1", "--port", "{port}", "--no-migrate"])
@@ -295,12 +309,20 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
         server.start()
         out = plan.workdir / f"loadgen-{scenario}-{db}-{tag}.json"
         try:
-            window = ("measure-start", "measure-end") if scenario == "a" else ("storm-start", "storm-end")
+            window = ("storm-start", "storm-end") if scenario == "b" else ("measure-start", "measure-end")
             profiler = Profiler(plan.py_spy, plan.workdir / f"profile-{scenario}-{db}-{tag}.txt", *window)
             if scenario == "a":
                 lg, marks = run_loadgen(server, ["--mode", "read", "--users", str(plan.users), "--duration",
                                                  str(plan.duration), "--slug", SLUG], out, plan.duration + 600,
                                         profiler)
+                cpu, _ = cpu_between(marks, "measure-start", "measure-end")
+            elif scenario in ("c", "d"):
+                writing = ["--mode", "writing", "--users", str(n), "--duration", str(plan.duration), "--slug", SLUG,
+                           "--assignment", seeded["assignment_id"], "--setup-concurrency", "32",
+                           "--think", str(plan.think_c if scenario == "c" else 0.0)]
+                if scenario == "c" and seeded.get("long_doc_email"):
+                    writing += ["--long-doc-email", seeded["long_doc_email"]]
+                lg, marks = run_loadgen(server, writing, out, plan.duration + 900, profiler)
                 cpu, _ = cpu_between(marks, "measure-start", "measure-end")
             else:
                 lg, marks = run_loadgen(server, [
@@ -355,6 +377,7 @@ def row(scenario: str, db: str, main: dict[str, Any], cpu: float, final: dict[st
         "signin_failures": storm["failures"] if storm else None,
         "signin_errors": storm["signin"]["errors"] if storm else None,
         "home_page": lg.get("home_page"),
+        "long_doc_ratio": (lg.get("long_document_probe") or {}).get("p50_ratio_long_over_new"),
         "loadgen_cpu_s": lg.get("loadgen_cpu_s"),
         "loadgen": lg,
         "marks": marks,
@@ -368,6 +391,10 @@ HEADER = ("| scenario | db | p50 ms | p95 ms | p99 ms | req/s | vs hello | CPU m
 RULE = "|" + "|".join(["---"] * (HEADER.count("|") - 1)) + "|"
 
 
+LABELS = {"hello": "hello (ceiling)", "a": "a: reads", "b": "b: storm (working users)",
+          "c": "c: class writing (think 2 s)", "d": "d: class writing, no think time"}
+
+
 def fmt(v: Any) -> str:
     if v is None:
         return "-"
@@ -377,13 +404,13 @@ def fmt(v: Any) -> str:
 
 
 def markdown_row(r: dict[str, Any], hello_rps: float | None) -> str:
-    ratio = f"{r['rps'] / hello_rps:.2f}" if hello_rps and r["scenario"] == "a" else "-"
+    ratio = f"{r['rps'] / hello_rps:.2f}" if hello_rps and r["scenario"] in ("a", "d") else "-"
     if r["scenario"] == "hello":
         ratio = "1.00"
     signin = "-" if r["storm_s"] is None else f"{fmt(r['signin_p50_ms'])} / {fmt(r['signin_p95_ms'])} / " \
                                              f"{fmt(r['signin_p99_ms'])}"
     errors = ", ".join(f"{k}x{v}" for k, v in (r["errors"] or {}).items()) or "0"
-    label = {"hello": "hello (ceiling)", "a": "a: reads", "b": "b: storm (working users)"}[r["scenario"]]
+    label = LABELS[r["scenario"]]
     cpu = "-" if r["cpu_ms_per_req"] is None else f"{r['cpu_ms_per_req']:.2f}"
     return (f"| {label} | {r['db']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | "
             f"{fmt(r['rps'])} | {ratio} | {cpu} | {fmt(r['peak_rss_mb'])} | {fmt(r['storm_s'])} | "
@@ -391,7 +418,7 @@ def markdown_row(r: dict[str, Any], hello_rps: float | None) -> str:
 
 
 MEDIAN_KEYS = ("p50_ms", "p95_ms", "p99_ms", "rps", "cpu_ms_per_req", "peak_rss_mb", "storm_s", "signin_p50_ms",
-               "signin_p95_ms", "signin_p99_ms", "signin_failures", "ratio")
+               "signin_p95_ms", "signin_p99_ms", "signin_failures", "ratio", "long_doc_ratio")
 
 
 def medians(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -431,7 +458,7 @@ MEDIAN_HEADER = ("| scenario | db | runs | p50 ms | p95 ms | p99 ms | req/s | ap
 
 
 def median_row(m: dict[str, Any]) -> str:
-    label = {"hello": "hello (ceiling)", "a": "a: reads", "b": "b: storm (working users)"}[m["scenario"]]
+    label = LABELS[m["scenario"]]
     errors = ", ".join(f"{k}x{v}" for k, v in m["errors_total"].items()) or "0"
     return (f"| {label} | {m['db']} | {m['runs']} | {spread(m, 'p50_ms')} | {spread(m, 'p95_ms')} | "
             f"{spread(m, 'p99_ms')} | {spread(m, 'rps')} | {spread(m, 'ratio', 2)} | "
@@ -460,13 +487,18 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
-    p.add_argument("--scenario", choices=["a", "b", "all"], default="all")
+    p.add_argument("--scenario", choices=["a", "b", "c", "d", "all", "writing"], default="all",
+                   help="all = a and b (issue 2); writing = c and d (issue 3)")
     p.add_argument("--quick", action="store_true", help="8 s instead of 30 s for (a) and the hello ceiling")
     p.add_argument("--repeat", type=int, default=1, help="run everything this many times; report medians")
     p.add_argument("--users", type=int, default=200, help="virtual users in (a), working users in (b), hello")
     p.add_argument("--duration", type=float, help="seconds for (a) and hello (default 30, --quick 8)")
     p.add_argument("--think-b", type=float, default=0.5, help="working users' mean think time in (b)")
     p.add_argument("--storm-users", type=int, default=500)
+    p.add_argument("--writers-sqlite", type=int, default=500, help="students writing in (c) on SQLite")
+    p.add_argument("--writers-postgresql", type=int, default=1000, help="students writing in (c) on PostgreSQL")
+    p.add_argument("--users-d", type=int, default=100, help="students writing with no think time in (d)")
+    p.add_argument("--long-doc-events", type=int, default=100_000, help="(c) probe: past batches of the long doc")
     p.add_argument("--storm-spread", type=float, default=3.0)
     p.add_argument("--hash-concurrency", type=int, help="SCRIBETREE_PASSWORD_HASH_CONCURRENCY (app default: 2)")
     p.add_argument("--set", action="append", default=[], metavar="SCRIBETREE_KEY=VALUE",
@@ -485,13 +517,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.hash_concurrency:
         extra["SCRIBETREE_PASSWORD_HASH_CONCURRENCY"] = str(args.hash_concurrency)
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    scenarios = ["a", "b"] if args.scenario == "all" else [args.scenario]
+    scenarios = {"all": ["a", "b"], "writing": ["c", "d"]}.get(args.scenario, [args.scenario])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
     workdir = RESULTS / f"{stamp}-work"
     workdir.mkdir()
     plan = Plan(args.users, duration, args.think_b, args.storm_users, args.storm_spread,
-                3.0 if args.quick else 5.0, extra, workdir, args.probe, args.py_spy)
+                3.0 if args.quick else 5.0, extra, workdir, args.probe, args.py_spy,
+                {"sqlite": args.writers_sqlite, "postgresql": args.writers_postgresql}, 2.0, args.users_d,
+                20_000, args.long_doc_events)
     command = " ".join([".venv/bin/python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
     print(f"# bench.run {stamp}: {command}\n# work files: {workdir}", flush=True)
     print(HEADER + "\n" + RULE, flush=True)
@@ -506,7 +540,9 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in scenarios:
                 r = measure_app(scenario, db, plan, f"{stamp.lower()}_{rep}_{scenario}")
                 r["rep"] = rep
-                r["ratio"] = round(r["rps"] / hello["rps"], 3) if scenario == "a" and hello["rps"] else None
+                r["ratio"] = round(r["rps"] / hello["rps"], 3) if scenario in ("a", "d") and hello["rps"] else None
+                if r.get("long_doc_ratio") is not None:
+                    print(f"   long-document probe (p50 long / p50 new): {r['long_doc_ratio']}", flush=True)
                 rows.append(r)
                 print(markdown_row(r, hello["rps"]), flush=True)
         for r in rows:
