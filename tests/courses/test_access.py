@@ -150,3 +150,27 @@ class TestPlatformStaff:
 
         with pytest.raises(CourseNotFound):
             await course.list_courses(session, c)
+
+
+class TestCost:
+    async def test_assignment_access_is_one_statement(self, session, ctx_for, world, tenant, other_tenant):
+        from sqlalchemy import event
+
+        a = await create_assignment(session, world["course"], kind=AssignmentKind.group)
+        g = await create_group(session, a, [world["people"]["student"]])
+        await session.commit()
+        student = await ctx(ctx_for, world, "student", tenant, other_tenant)
+        found: list[str] = []
+
+        def note(conn, cursor, statement, *args):
+            found.append(statement)
+
+        engine = session.bind.sync_engine
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            acc = await assignment_access(session, student, a.id)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert acc.group_id == g.id and acc.course_role == "student"
+        assert len([s for s in found if s.lstrip().upper().startswith("SELECT")]) == 1, found
+        await session.commit()

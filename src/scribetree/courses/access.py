@@ -20,12 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.courses.exceptions import AssignmentNotFound, CourseNotFound, CourseRoleRequired
 from scribetree.courses.models import Assignment, AssignmentKind, Course, CourseRole
-from scribetree.courses.repository import (
-    AssignmentRepository,
-    CourseMemberRepository,
-    CourseRepository,
-    GroupMemberRepository,
-)
+from scribetree.courses.repository import AssignmentRepository, CourseMemberRepository, CourseRepository
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.models import Role
 
@@ -73,6 +68,13 @@ def effective_role(ctx: AuthContext, member_role: CourseRole | str | None) -> st
     return CourseRole(member_role) if member_role else None
 
 
+def _role_or_404(ctx: AuthContext, course: Course, member_role: CourseRole | str | None) -> str:
+    role = effective_role(ctx, member_role)
+    if role is None or (role == CourseRole.student and course.archived_at is not None):
+        raise CourseNotFound()
+    return role
+
+
 async def access_course(
     session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID, need: Need = Need.view
 ) -> CourseAccess:
@@ -83,9 +85,9 @@ async def access_course(
     course = await CourseRepository(session, ctx.tenant_id).get(course_id)
     if course is None:
         raise CourseNotFound()
-    role = effective_role(ctx, await CourseMemberRepository(session, ctx.tenant_id).role_of(course.id, ctx.user_id))
-    if role is None or (role == CourseRole.student and course.archived_at is not None):
-        raise CourseNotFound()
+    role = _role_or_404(
+        ctx, course, await CourseMemberRepository(session, ctx.tenant_id).role_of(course.id, ctx.user_id)
+    )
     if _LEVEL[role] < need:
         raise CourseRoleRequired()
     return CourseAccess(course=course, course_role=role)
@@ -96,21 +98,21 @@ async def access_assignment(
 ) -> AssignmentAccess:
     """The assignment with the caller's course role (and group), or ``AssignmentNotFound`` when it is not in
     the caller's tenant, the caller has no role in its course, or the caller is a student and the assignment
-    is unpublished or the course archived; ``CourseRoleRequired`` (403) when the role is below ``need``."""
+    is unpublished or the course archived; ``CourseRoleRequired`` (403) when the role is below ``need``.
+    One statement (it runs on every edit batch of the writing domain)."""
     if ctx.tenant_id is None:
         raise AssignmentNotFound()
-    assignment = await AssignmentRepository(session, ctx.tenant_id).get(assignment_id)
-    if assignment is None:
+    found = await AssignmentRepository(session, ctx.tenant_id).with_course_and_role(assignment_id, ctx.user_id)
+    if found is None:
         raise AssignmentNotFound()
+    assignment, course, member_role, group_id = found
     try:
-        course = await access_course(session, ctx, assignment.course_id)
+        role = _role_or_404(ctx, course, member_role)
     except CourseNotFound:
         raise AssignmentNotFound() from None
-    if course.course_role == CourseRole.student and assignment.published_at is None:
+    if role == CourseRole.student and assignment.published_at is None:
         raise AssignmentNotFound()
-    if _LEVEL[course.course_role] < need:
+    if _LEVEL[role] < need:
         raise CourseRoleRequired()
-    group_id = None
-    if course.course_role == CourseRole.student and assignment.kind == AssignmentKind.group:
-        group_id = await GroupMemberRepository(session, ctx.tenant_id).group_of(assignment.id, ctx.user_id)
-    return AssignmentAccess(assignment=assignment, course_role=course.course_role, group_id=group_id)
+    is_group_student = role == CourseRole.student and assignment.kind == AssignmentKind.group
+    return AssignmentAccess(assignment=assignment, course_role=role, group_id=group_id if is_group_student else None)

@@ -120,6 +120,31 @@ class CourseMemberRepository(TenantRepository[CourseMember]):
 class AssignmentRepository(TenantRepository[Assignment]):
     model = Assignment
 
+    async def with_course_and_role(
+        self, assignment_id: uuid.UUID, user_id: uuid.UUID
+    ) -> tuple[Assignment, Course, CourseRole | None, uuid.UUID | None] | None:
+        """The assignment, its course, ``user_id``'s course role and group in one statement (the writing domain
+        asks this on every edit batch). The unique constraints allow at most one row."""
+        stmt = (
+            select(Assignment, Course, CourseMember.role, AssignmentGroupMember.group_id)
+            .join(Course, (Course.id == Assignment.course_id) & (Course.tenant_id == self.tenant_id))
+            .outerjoin(
+                CourseMember,
+                (CourseMember.course_id == Assignment.course_id)
+                & (CourseMember.user_id == user_id)
+                & (CourseMember.tenant_id == self.tenant_id),
+            )
+            .outerjoin(
+                AssignmentGroupMember,
+                (AssignmentGroupMember.assignment_id == Assignment.id)
+                & (AssignmentGroupMember.user_id == user_id)
+                & (AssignmentGroupMember.tenant_id == self.tenant_id),
+            )
+            .where(Assignment.tenant_id == self.tenant_id, Assignment.id == assignment_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
     async def for_course(self, course_id: uuid.UUID, *, published_only: bool) -> list[Assignment]:
         stmt = self.base().where(Assignment.course_id == course_id)
         if published_only:
@@ -185,14 +210,6 @@ class GroupRepository(TenantRepository[AssignmentGroup]):
 
 class GroupMemberRepository(TenantRepository[AssignmentGroupMember]):
     model = AssignmentGroupMember
-
-    async def group_of(self, assignment_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID | None:
-        stmt = select(AssignmentGroupMember.group_id).where(
-            AssignmentGroupMember.tenant_id == self.tenant_id,
-            AssignmentGroupMember.assignment_id == assignment_id,
-            AssignmentGroupMember.user_id == user_id,
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def for_assignment(self, assignment_id: uuid.UUID) -> list[AssignmentGroupMember]:
         return await self.all(self.base().where(AssignmentGroupMember.assignment_id == assignment_id))
