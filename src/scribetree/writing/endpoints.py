@@ -309,6 +309,6 @@ async def get_receipt(submission_id: uuid.UUID, ctx: auth.WritingRead, session: 
 async def list_assignment_submissions(
     assignment_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession
 ) -> list[SubmissionRow]:
-    """Staff: every student (or group) with status (not_started, in_progress, submitted, late), words and last
-    activity."""
+    """Staff: every student (or group) with status (not_started, in_progress, submitted, late, graded: the latest
+    submission's grade was returned), words and last activity."""
     return await document_service.assignment_overview(session, ctx, assignment_id)

@@ -163,7 +163,7 @@ class Contribution(BaseModel):
     chars_deleted: int
 
 
-SubmissionState = Literal["not_started", "in_progress", "submitted", "late"]
+SubmissionState = Literal["not_started", "in_progress", "submitted", "late", "graded"]
 
 
 class SubmissionRow(BaseModel):

@@ -44,6 +44,7 @@ from scribetree.writing.exceptions import (
     SubmissionNotFound,
     VersionNotFound,
 )
+from scribetree.writing.feedback import graded_submission_ids
 from scribetree.writing.models import (
     Document,
     DocumentStatus,
@@ -670,6 +671,7 @@ class DocumentService:
         subs: dict[uuid.UUID, list[Submission]] = {}
         for s in await SubmissionRepository(session, tenant_id).of_assignment(assignment_id):
             subs.setdefault(s.document_id, []).append(s)
+        graded = await graded_submission_ids(session, tenant_id, assignment_id)
         if acc.assignment.kind == "group":
             by_group = {d.group_id: d for d in docs}
             targets = [
@@ -687,7 +689,8 @@ class DocumentService:
             if doc is None or (doc.revision == 0 and last is None):
                 status = "not_started"
             elif doc.status == DocumentStatus.submitted and last is not None:
-                status = "late" if last.late else "submitted"
+                # Graded: the latest submission's grade was returned (one returned before a resubmission is not).
+                status = "graded" if last.id in graded else "late" if last.late else "submitted"
             else:
                 status = "in_progress"
             rows.append(
