@@ -37,7 +37,9 @@ lint: $(VENV)/.installed-dev
 
 test-sqlite: $(VENV)/.installed-dev
 	@echo "==> test suite on SQLite"
-	SCRIBETREE_TEST_DATABASE=sqlite $(BIN)/pytest -q
+	SCRIBETREE_TEST_DATABASE=sqlite $(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage report --format=total --fail-under=0 | sed 's/^/==> branch coverage (floor in pyproject.toml): /;s/$$/%/'
+	@$(BIN)/coverage report --format=total > /dev/null || { echo "==> below the floor (fail_under in pyproject.toml)"; exit 1; }
 
 test-postgres: $(VENV)/.installed-dev
 	@scripts/test-postgres.sh $(BIN)
