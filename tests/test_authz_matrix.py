@@ -50,6 +50,7 @@ from scribetree.tenancy.permissions import (
     Permission,
     Scope,
 )
+from scribetree.writing.notification_models import Notification
 from tests.factories.courses import create_assignment, create_course, create_group, create_template, enroll
 from tests.factories.feedback import matrix_ids as feedback_matrix_ids
 from tests.factories.tenancy import PASSWORD, create_member, create_platform_user
@@ -647,6 +648,11 @@ class TestCrossTenant:
         ids = {**(await writing_matrix_ids(session, tenant, ids.get("assignment_id"))), **ids}
         # feedback: a comment on that document and a draft grade of that submission
         ids |= await feedback_matrix_ids(session, ids["document_id"], ids["submission_id"], educator.id)
+        # notifications: one of the tenant's student's (web/review: mark read)
+        note = Notification(tenant_id=tenant.id, user_id=student.id, kind="comment", title="Their notification.")
+        session.add(note)
+        await session.flush()
+        ids["notification_id"] = note.id
         await session.commit()
         theirs = [str(v) for v in ids.values()] + [
             admin.email,
@@ -662,6 +668,7 @@ class TestCrossTenant:
             "Their template",
             "Their comment.",
             "Their feedback.",
+            "Their notification.",
         ]
         outsider = Caller("other tenant's admin", intruder, other_tenant, ROLE_PERMISSIONS[Role.institution_admin])
         insider = Caller("tenant's admin", admin, tenant, ROLE_PERMISSIONS[Role.institution_admin])

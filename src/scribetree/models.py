@@ -18,6 +18,7 @@ from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset
 from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
 from scribetree.writing.feedback_models import Comment, Grade
 from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission, WritingSession
+from scribetree.writing.notification_models import Notification
 
 __all__ = [
     "ApiToken",
@@ -40,6 +41,7 @@ __all__ = [
     "Job",
     "JobSchedule",
     "Membership",
+    "Notification",
     "PasswordReset",
     "Submission",
     "SupportAccessGrant",

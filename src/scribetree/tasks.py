@@ -1,4 +1,5 @@
 """Imports every module that registers job actors, so a worker knows them all (top layer, like app)."""
 
 import scribetree.core.mail
-import scribetree.identity.tasks  # noqa: F401
+import scribetree.identity.tasks
+import scribetree.writing.notifications  # noqa: F401

@@ -10,8 +10,9 @@ from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
 from scribetree.web.ops.routes import router as ops
 from scribetree.web.public.routes import router as public
+from scribetree.web.review.routes import router as review
 from scribetree.web.signin.routes import router as signin
 
 router = APIRouter(include_in_schema=False)
-for part in (signin, public, home, admin, courses, ops, dev):
+for part in (signin, public, home, admin, courses, review, ops, dev):
     router.include_router(part)

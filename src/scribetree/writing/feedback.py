@@ -61,6 +61,8 @@ from scribetree.writing.feedback_schemas import (
     Span,
 )
 from scribetree.writing.models import Document, Submission
+from scribetree.writing.notification_models import NotificationKind
+from scribetree.writing.notifications import notifications
 from scribetree.writing.repository import SubmissionRepository, VersionRepository
 
 EXCERPT = 500  # characters of a comment quoted in an email
@@ -544,11 +546,27 @@ class FeedbackService:
         return next((list(g.user_ids) for g in groups if g.id == doc.group_id), [])
 
     async def _mail_students(
-        self, session: AsyncSession, ctx: AuthContext, acc: DocumentAccess, subject: str, body: str
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        acc: DocumentAccess,
+        subject: str,
+        body: str,
+        kind: NotificationKind = NotificationKind.comment,
     ) -> None:
         ids = [i for i in await self._students(session, ctx, acc.document) if i != ctx.user_id]
         if not ids:
             return
+        # In the app too: the student's feedback page, where comments and the returned grade are shown.
+        await notifications.notify(
+            session,
+            _tenant(ctx),
+            ids,
+            kind=kind,
+            title=subject,
+            body=body,
+            link=f"/assignments/{acc.document.assignment_id}/feedback",
+        )
         users = await identity.users_by_ids(session, ids)
         tenant = await tenant_service.get(session, _tenant(ctx))
         link = f"{tenant_base_url(tenant)}/assignments/{acc.document.assignment_id}/write"
@@ -578,7 +596,9 @@ class FeedbackService:
         body = f'Your instructor has returned feedback on your submission for "{title}".'
         if grade.total is not None and grade.max_points is not None:
             body += f"\n\nGrade: {grade.total:g} / {grade.max_points:g}"
-        await self._mail_students(session, ctx, acc, f"Feedback returned: {title}", body)
+        await self._mail_students(
+            session, ctx, acc, f"Feedback returned: {title}", body, NotificationKind.feedback_returned
+        )
 
 
 async def graded_submission_ids(

@@ -1,0 +1,1 @@
+"""Review pages: the educator's submission list, reader, inline comments and rubric grading; the student's feedback."""
