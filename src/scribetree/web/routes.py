@@ -12,7 +12,8 @@ from scribetree.web.ops.routes import router as ops
 from scribetree.web.public.routes import router as public
 from scribetree.web.review.routes import router as review
 from scribetree.web.signin.routes import router as signin
+from scribetree.web.writing.routes import router as writing
 
 router = APIRouter(include_in_schema=False)
-for part in (signin, public, home, admin, courses, review, ops, dev):
+for part in (signin, public, home, admin, courses, writing, review, ops, dev):
     router.include_router(part)

@@ -1,0 +1,201 @@
+"""The writing editor in Chromium against a real server: real key presses, a paste, offline and back, reload,
+history with a diff, submit with the receipt; two tabs on one document; a 375 px phone without sideways scroll.
+
+Every assertion about what was saved reads the server's document from the database, not the page."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scribetree.courses.models import CourseRole
+from scribetree.writing.models import Document, Submission
+from tests.browser.conftest import SCREENSHOTS
+from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member
+from tests.factories.tenancy import PASSWORD, create_tenant
+
+pytestmark = pytest.mark.browser
+PARAGRAPH = "Trees keep time in rings; a dry year is a thin line, a wet one wide. 🌳 Ça pousse."
+
+
+async def _setup(session: AsyncSession, **assignment: object) -> tuple[str, uuid.UUID]:
+    tenant = await create_tenant(session, slug="northfield", name="Northfield University")
+    course = await create_course(session, tenant, title="Composition 101")
+    student = await create_course_member(session, course, tenant, CourseRole.student, display_name="Alan Turing")
+    a = await create_assignment(session, course, title="Letter to a reader", rubric=RUBRIC, word_min=5,
+                                instructions_md="Write a **letter** <script>alert(1)</script>.", **assignment)
+    await session.commit()
+    return student.email, a.id
+
+
+async def _sign_in(context: BrowserContext, server: str, email: str) -> Page:
+    page = await context.new_page()
+    await page.goto(f"{server}/t/northfield/signin")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/home")
+    return page
+
+
+def _watch(page: Page, problems: list[str]) -> None:
+    def console(m: ConsoleMessage) -> None:
+        if m.type == "error" and "ERR_INTERNET" not in m.text:  # offline requests fail on purpose
+            problems.append(m.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+
+async def _server_text(session: AsyncSession, assignment_id: uuid.UUID) -> str:
+    session.expire_all()
+    doc = (await session.execute(select(Document).where(Document.assignment_id == assignment_id))).scalar_one()
+    text = doc.text
+    await session.commit()
+    return text
+
+
+async def _fits(page: Page, name: str) -> None:
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+    await page.screenshot(path=str(SCREENSHOTS / f"scribetree-writing-{name}.png"), full_page=True)
+
+
+async def test_write_paste_offline_reload_history_submit(browser: Browser, server: str, session: AsyncSession) -> None:
+    email, aid = await _setup(session, ai_statement_required=True)
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    problems: list[str] = []
+    page = await _sign_in(context, server, email)
+    _watch(page, problems)
+    status = page.locator("#save-status")
+    editor = page.get_by_label("Your writing")
+
+    await page.goto(f"{server}/assignments/{aid}/write")
+    await expect(status).to_have_text("Saved")
+    assert "<script>alert(1)</script>" in await page.locator("#instructions-panel").inner_text()  # shown as text
+    await editor.click()
+    await page.keyboard.type("Dear reader, ")
+    await expect(status).to_have_text("Saving…")
+    await expect(status).to_have_text("Saved", timeout=8000)
+
+    # a paste through the real clipboard (Ctrl+V): recorded as a paste op
+    await page.evaluate("text => navigator.clipboard.writeText(text)", PARAGRAPH)
+    await page.keyboard.press("Control+V")
+    await page.keyboard.type(" Yours,")
+    expected = "Dear reader, " + PARAGRAPH + " Yours,"
+    assert await editor.input_value() == expected
+    await expect(status).to_have_text("Saved", timeout=8000)
+    assert await _server_text(session, aid) == expected
+
+    # offline: keep typing, the changes stay on this device; back online they are saved
+    await context.set_offline(True)
+    await page.keyboard.press("Backspace")
+    await page.keyboard.type(" — A.")
+    expected = expected[:-1] + " — A."
+    await expect(status).to_have_text("Offline — changes kept on this device", timeout=8000)
+    assert await _server_text(session, aid) != expected
+    await context.set_offline(False)
+    await expect(status).to_have_text("Saved", timeout=8000)
+    assert await _server_text(session, aid) == expected
+
+    # reload: the same text, equal to the server's
+    await page.reload()
+    await expect(status).to_have_text("Saved")
+    assert await editor.input_value() == expected == await _server_text(session, aid)
+    words = int(await page.locator("#word-count [data-words]").inner_text())
+    session.expire_all()
+    doc = (await session.execute(select(Document).where(Document.assignment_id == aid))).scalar_one()
+    assert words == doc.word_count > 10  # the live count follows the server's rules
+    await session.commit()
+
+    # unsaved changes survive a reload made before they were sent
+    await editor.click()
+    await page.keyboard.press("End")
+    await page.keyboard.type(" PS.")
+    await page.reload()
+    expected += " PS."
+    await expect(editor).to_have_value(expected)
+    await expect(status).to_have_text("Saved", timeout=8000)
+    assert await _server_text(session, aid) == expected
+
+    # history: versions and a word diff
+    await page.get_by_role("link", name="History").click()
+    await page.get_by_role("heading", name="Versions", exact=True).wait_for()
+    assert await page.locator(".versions-table tbody tr").count() >= 1
+    await page.get_by_label("Checkpoint name").fill("Before submitting")
+    await page.get_by_role("button", name="Save a checkpoint").click()
+    await page.get_by_text("Checkpoint “Before submitting” saved.").wait_for()
+    await page.get_by_label("From").select_option(index=await page.locator("#compare-from option").count() - 1)
+    await page.get_by_role("button", name="Show the differences").click()
+    await expect(page.locator("#diff .diff__text ins").first).to_contain_text("Dear reader")
+    await page.set_viewport_size({"width": 375, "height": 740})
+    await _fits(page, "history-phone")
+    await page.set_viewport_size({"width": 1200, "height": 900})
+    await page.get_by_role("link", name="Back to your writing").click()
+    await expect(status).to_have_text("Saved")
+
+    # submit: a keyboard-accessible dialog with the AI-use statement, then read-only with the receipt
+    await page.get_by_role("button", name="Submit…").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await page.get_by_role("button", name="Submit…").click()
+    await page.get_by_label("AI-use statement").fill("I used no AI tools.")
+    await page.get_by_role("button", name="Submit now").click()
+    await page.get_by_text("Submitted (attempt 1).").wait_for()
+    sub = (await session.execute(select(Submission))).scalar_one()
+    await session.commit()
+    receipt = page.locator("#receipt")
+    await expect(receipt).to_contain_text(str(sub.id))
+    await expect(receipt).to_contain_text(sub.content_hash)
+    await expect(status).to_have_text("Submitted — read-only")
+    assert await editor.get_attribute("readonly") is not None
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name="Download the receipt").click()
+    assert (await download.value).suggested_filename == f"submission-receipt-{sub.id}.json"
+    await page.set_viewport_size({"width": 375, "height": 740})
+    await _fits(page, "submitted-phone")
+    await context.close()
+    assert not problems, problems
+
+
+async def test_two_tabs_end_consistent(browser: Browser, server: str, session: AsyncSession) -> None:
+    email, aid = await _setup(session)
+    context = await browser.new_context(viewport={"width": 375, "height": 740}, has_touch=True)
+    problems: list[str] = []
+    first = await _sign_in(context, server, email)
+    second = await context.new_page()
+    for page in (first, second):
+        _watch(page, problems)
+        await page.goto(f"{server}/assignments/{aid}/write")
+        await expect(page.locator("#save-status")).to_have_text("Saved")
+    await _fits(first, "editor-phone")
+
+    async def type_in(page: Page, text: str) -> None:
+        await page.bring_to_front()
+        await page.get_by_label("Your writing").click()
+        await page.keyboard.press("Control+End")
+        await page.keyboard.type(text)
+
+    await type_in(first, "Alpha one. ")
+    await type_in(second, "Beta two. ")  # based on revision 0: refused as stale, rebased, saved
+    await type_in(first, "Gamma three. ")
+    for page in (first, second):
+        await expect(page.locator("#save-status")).to_have_text("Saved", timeout=10000)
+    final = await _server_text(session, aid)
+    for piece in ("Alpha one. ", "Beta two. ", "Gamma three. "):
+        assert piece in final, final
+    for page in (first, second):
+        await page.reload()
+        await expect(page.locator("#save-status")).to_have_text("Saved")
+        assert await page.get_by_label("Your writing").input_value() == final
+    assert await _server_text(session, aid) == final
+    await context.close()
+    stale = [p for p in problems if "409 (Conflict)" in p]  # the browser logs the refused stale batch
+    assert stale, "both tabs started on revision 0, so one batch must have been refused as stale and rebased"
+    assert not [p for p in problems if p not in stale], problems
