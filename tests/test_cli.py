@@ -11,7 +11,9 @@ from sqlalchemy import select, text
 
 from scribetree.core.audit import AuditEvent
 from scribetree.core.config import settings
+from scribetree.courses.models import Assignment, Course, CourseMember
 from scribetree.tenancy.models import Membership, Tenant
+from scribetree.writing.models import Document
 from tests.factories.tenancy import PASSWORD, create_member
 
 
@@ -50,6 +52,17 @@ class TestCli:
         assert roles.count("institution_admin") == 1 and roles.count("educator") == 2 and roles.count("student") == 12
         accounts = json.loads((settings.DATA_DIR / "demo-accounts.json").read_text())
         assert len(accounts) == 17
+        # one course (not two after the second run), everyone enrolled, a published assignment, one draft started
+        courses = (await session.execute(select(Course).where(Course.tenant_id == tenants[0].id))).scalars().all()
+        assert [c.title for c in courses] == ["ENG 101: Academic Writing"]
+        enrolled = (await session.execute(select(CourseMember.role).where(CourseMember.course_id == courses[0].id)))
+        enrolled_roles = list(enrolled.scalars())
+        assert enrolled_roles.count("student") == 12 and enrolled_roles.count("instructor") == 1
+        assert enrolled_roles.count("ta") == 1
+        essay = (await session.execute(select(Assignment).where(Assignment.course_id == courses[0].id))).scalar_one()
+        assert essay.published_at is not None and essay.rubric and len(essay.stages) == 5
+        doc = (await session.execute(select(Document).where(Document.assignment_id == essay.id))).scalar_one()
+        assert doc.revision == 1 and doc.text.startswith("Artificial intelligence") and doc.word_count > 20
 
     def test_demo_is_refused_in_production(self, database_url):
         r = cli(
