@@ -239,3 +239,14 @@ async def test_late_warning_and_closed_submissions(people, session):
     r = await alice.get(f"/assignments/{a.id}/write")
     assert "will be marked late" in r.text and "does not accept late work" not in r.text
     await session.commit()
+
+
+async def test_students_find_the_editor_from_the_course_pages(people, session):
+    a, course = people["assignment"], people["course"]
+    alice = await people["client_for"](people["alice"])
+    teacher = await people["client_for"](people["teacher"])
+    link = f'href="/assignments/{a.id}/write"'
+    for url in (f"/courses/{course.id}", f"/courses/{course.id}/assignments/{a.id}"):
+        assert link in (await alice.get(url)).text, url
+        r = await teacher.get(url)
+        assert r.status_code == 200 and link not in r.text, url
