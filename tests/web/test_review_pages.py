@@ -298,6 +298,20 @@ class TestStudentFeedback:
             assert r.status_code == 200 and f'href="/assignments/{klass.assignment.id}/submissions"' in r.text
 
 
+class TestLinks:
+    async def test_the_assignment_page_links_staff_to_submissions_and_students_to_feedback(
+        self, app, session, klass: Class
+    ) -> None:
+        a = klass.assignment
+        page = f"/courses/{a.course_id}/assignments/{a.id}"
+        async with await _as(app, session, klass.teacher, klass.tenant) as t:
+            r = await t.get(page)
+            assert f'href="/assignments/{a.id}/submissions"' in r.text and f"/assignments/{a.id}/feedback" not in r.text
+        async with await _as(app, session, klass.students["Cy"], klass.tenant) as s:
+            r = await s.get(page)
+            assert f'href="/assignments/{a.id}/feedback"' in r.text and f"/assignments/{a.id}/submissions" not in r.text
+
+
 class TestNotifications:
     async def test_mark_read_only_ones_own(self, app, session, klass: Class) -> None:
         sub = klass.subs["Cy"]
