@@ -17,7 +17,7 @@ from tests.factories.writing import create_document, create_submission, ins, wri
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "has_touch": True}
-TEXT = "Dear reader,\nTrees <b>talk</b> to each other through their roots.\nThat is my claim."
+TEXT = "Dear reader 🌳,\r\nTrees <b>talk</b> to each other through their roots.\nThat is my claim."
 PASSAGE = "through their roots"
 
 
@@ -97,11 +97,16 @@ async def test_educator_comments_and_grades_student_sees_it(
     await row.get_by_role("link", name="Open").click()
     await page.wait_for_url("**/submissions/*")
     await _fits(page, "reader")
-    assert "<b>talk</b>" in (await page.locator("#review-text").text_content() or "")  # shown as text
+    assert await page.locator("#review-text").text_content() == TEXT  # as text, code point for code point
 
     await _select(page, PASSAGE)
-    await page.get_by_role("button", name="Comment on the selected words").click()
+    await page.get_by_role("button", name="Comment on the selected words").focus()
+    await page.keyboard.press("Enter")  # the button is reachable and works from the keyboard
     assert await page.get_by_label("Passage").input_value() == PASSAGE
+    # offsets in code points of the stored text (the tree emoji is two UTF-16 units, the CR a character of its own)
+    start = TEXT.index(PASSAGE)
+    assert await page.locator("[data-anchor-start]").input_value() == str(start)
+    assert await page.locator("[data-anchor-end]").input_value() == str(start + len(PASSAGE))
     await page.get_by_label("Comment", exact=True).fill("Which roots? Say more <i>here</i>.")
     await page.get_by_role("button", name="Comment", exact=True).click()
     await page.wait_for_url("**/submissions/*#comment-*")

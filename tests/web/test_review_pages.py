@@ -298,6 +298,42 @@ class TestStudentFeedback:
             assert r.status_code == 200 and f'href="/assignments/{klass.assignment.id}/submissions"' in r.text
 
 
+class TestQueryCounts:
+    async def test_the_list_and_the_reader_do_not_grow_with_the_class(
+        self, app, session, klass: Class, engines
+    ) -> None:
+        from tests.writing.test_batch_cost import statements
+
+        course = await _course(session, klass.assignment.course_id)
+        sub = klass.subs["Cy"]
+        listing = f"/assignments/{klass.assignment.id}/submissions"
+        async with await _as(app, session, klass.teacher, klass.tenant) as t:
+            await t.get(listing)  # warm up the client's session
+            await t.post(f"/submissions/{sub.id}/comments", data={"body": "First.", "quote": "Dear reader"})
+            with statements(engines) as few:
+                assert (await t.get(listing)).status_code == 200
+            with statements(engines) as reader_few:
+                assert (await t.get(f"/submissions/{sub.id}")).status_code == 200
+            for n in range(4):
+                student = await create_course_member(session, course, klass.tenant, display_name=f"Extra{n} Student")
+                doc = await create_document(session, klass.assignment, owner=student)
+                await write(session, doc, student, [ins(0, f"text {n}")])
+                extra = await create_submission(session, doc, student)
+                await create_grade(session, extra, status=GradeStatus.returned)
+                session.add(Comment(tenant_id=sub.tenant_id, document_id=sub.document_id, submission_id=sub.id,
+                                    author_user_id=student.id if n % 2 else klass.teacher.id, author_is_staff=not n % 2,
+                                    body=f"Comment {n}"))
+            await session.commit()
+            with statements(engines) as many:
+                r = await t.get(listing)
+            assert r.status_code == 200 and len(_statuses(r.text)) == 9
+            with statements(engines) as reader_many:
+                r = await t.get(f"/submissions/{sub.id}")
+            assert r.status_code == 200 and "Comment 3" in r.text
+        assert len(many) == len(few), many
+        assert len(reader_many) == len(reader_few), reader_many
+
+
 class TestLinks:
     async def test_the_assignment_page_links_staff_to_submissions_and_students_to_feedback(
         self, app, session, klass: Class

@@ -208,13 +208,14 @@ async def _reader_page(
             values={"feedback": grade.feedback if grade else "", "scores": dict(grade.scores) if grade else {}}
         )
     here = f"/submissions/{reader.submission.id}" if reader.submission is not None else f"/documents/{doc.id}/review"
+    writer = await _writer_name(session, ctx, doc)
     return await render(
         request,
         "review/reader.html",
         session=session,
         status=status,
-        title=f"{await _writer_name(session, ctx, doc)} — {assignment.title}",
-        writer=await _writer_name(session, ctx, doc),
+        title=f"{writer} — {assignment.title}",
+        writer=writer,
         course=course,
         assignment=assignment,
         rubric=assignment.rubric or {},
