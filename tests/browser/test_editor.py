@@ -148,12 +148,14 @@ async def test_write_paste_offline_reload_history_submit(browser: Browser, serve
     await page.get_by_label("AI-use statement").fill("I used no AI tools.")
     await page.get_by_role("button", name="Submit now").click()
     await page.get_by_text("Submitted (attempt 1).").wait_for()
+    assert await page.evaluate("Object.keys(localStorage).length") == 0  # nothing left behind
     sub = (await session.execute(select(Submission))).scalar_one()
     await session.commit()
     receipt = page.locator("#receipt")
     await expect(receipt).to_contain_text(str(sub.id))
     await expect(receipt).to_contain_text(sub.content_hash)
     await expect(status).to_have_text("Submitted — read-only")
+    await expect(page.locator("#editor-notice")).to_be_hidden()  # nothing was left unsaved
     assert await editor.get_attribute("readonly") is not None
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Download the receipt").click()

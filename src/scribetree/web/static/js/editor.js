@@ -124,14 +124,12 @@ class Editor {
     area.value = this.shadow;
     const normalise = area.value !== this.shadow && data.status !== "submitted";
     if (data.status === "submitted") {
-      if (this.shadow !== data.text) {
-        // Left unsaved by an earlier tab, but the document was submitted since: offer it to copy.
-        this.rescue = this.shadow;
-        this.inflight = null;
-        this.buffer = [];
-        this.ackText = this.shadow = data.text;
-        area.value = data.text;
-      }
+      // Left unsaved by an earlier tab, but the document was submitted since: offer the text to copy.
+      if (this.shadow !== data.text) this.rescue = this.shadow;
+      this.inflight = null;
+      this.buffer = [];
+      this.ackText = this.shadow = data.text;
+      area.value = data.text;
       this.setReadOnly(false);
     } else {
       area.readOnly = false;
@@ -142,7 +140,7 @@ class Editor {
     }
     this.updateWords();
     if (adopted) {
-      const n = (this.inflight?.ops.length ?? 0) + this.buffer.length;
+      const n = [...(this.inflight?.ops ?? []), ...this.buffer].filter((op) => op.kind !== "focus").length;
       if (n) this.notice("info", `${n} unsaved ${n === 1 ? "change was" : "changes were"} kept on this device; saving now.`);
       if (this.rescue) this.conflictNotice(this.rescue);
       this.persist();
@@ -728,6 +726,7 @@ function submitDialog(editor) {
     }
     form.querySelector("[data-submit-revision]").value = String(editor.revision);
     confirm.textContent = "Submitting…";
+    editor.readOnly = true; // leaving the page: nothing more to record (the answer reloads the editor)
     form.submit();
   });
 }
