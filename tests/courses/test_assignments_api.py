@@ -421,3 +421,38 @@ class TestTemplates:
         assert (await x.get("/api/v1/assignment-templates")).json() == []
         assert (await x.get(f"/api/v1/assignment-templates/{private.id}")).status_code == 404
         assert (await x.delete(f"/api/v1/assignment-templates/{private.id}")).status_code == 404
+
+
+class TestMyAssignments:
+    async def test_across_courses_soonest_first(self, client_for, session, world, tenant, other_tenant):
+        from datetime import timedelta
+
+        from tests.factories.courses import enroll
+
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        second = await create_course(session, tenant, title="Second")
+        archived = await create_course(session, tenant, title="Old")
+        await enroll(session, second, world["student"])
+        await enroll(session, archived, world["student"])
+        await create_assignment(session, world["course"], title="Later", due_at=now + timedelta(days=5))
+        await create_assignment(session, second, title="Sooner", due_at=now + timedelta(days=1))
+        await create_assignment(session, second, title="Undated")
+        await create_assignment(session, second, title="Draft", published=False, due_at=now)
+        await create_assignment(session, archived, title="Gone", due_at=now)
+        elsewhere = await create_course(session, other_tenant)
+        await create_assignment(session, elsewhere, title="Elsewhere", due_at=now)
+        from scribetree.core import clock
+
+        archived.archived_at = clock.utcnow()
+        await session.commit()
+        s = await client_for(world["student"], tenant)
+        r = await s.get("/api/v1/assignments")
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert [(a["title"], a["course_title"], a["my_role"]) for a in got] == [
+            ("Sooner", "Second", "student"),
+            ("Later", world["course"].title, "student"),
+            ("Undated", "Second", "student"),
+        ]
+        t = await client_for(world["ta"], tenant)
+        assert [a["title"] for a in (await t.get("/api/v1/assignments")).json()] == ["Later"]

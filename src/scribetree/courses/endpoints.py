@@ -31,6 +31,7 @@ from scribetree.courses.schemas import (
     GroupRead,
     GroupUpdate,
     JoinRequest,
+    MyAssignmentRead,
     TemplateCreate,
     TemplateDeploy,
     TemplateFromAssignment,
@@ -235,6 +236,20 @@ async def remove_course_member(
 
 
 # ---- assignments ------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/assignments",
+    response_model=list[MyAssignmentRead],
+    operation_id="assignments:mine",
+    responses=E401,
+    tags=["assignments"],
+)
+async def list_my_assignments(ctx: auth.CoursesRead, session: ReadSession) -> list[MyAssignmentRead]:
+    """Assignments of all your current courses, soonest due first (students: published ones; at most 100).
+
+    Each carries ``course_title`` and your role in its course (``my_role``)."""
+    return await assignment_service.list_mine(session, ctx)
 
 
 @router.get(

@@ -145,6 +145,28 @@ class AssignmentRepository(TenantRepository[Assignment]):
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (row[0], row[1], row[2], row[3])
 
+    async def of_member(self, user_id: uuid.UUID, limit: int) -> list[tuple[Assignment, Course, CourseRole]]:
+        """Assignments of the current (not archived) courses ``user_id`` belongs to, soonest due first; drafts only
+        where they teach."""
+        stmt = (
+            select(Assignment, Course, CourseMember.role)
+            .join(Course, (Course.id == Assignment.course_id) & (Course.tenant_id == self.tenant_id))
+            .join(
+                CourseMember,
+                (CourseMember.course_id == Course.id)
+                & (CourseMember.user_id == user_id)
+                & (CourseMember.tenant_id == self.tenant_id),
+            )
+            .where(
+                Assignment.tenant_id == self.tenant_id,
+                Course.archived_at.is_(None),
+                (CourseMember.role != CourseRole.student) | Assignment.published_at.is_not(None),
+            )
+            .order_by(Assignment.due_at.is_(None), Assignment.due_at, Assignment.id)
+            .limit(limit)
+        )
+        return [(a, c, r) for a, c, r in (await self.session.execute(stmt)).all()]
+
     async def for_course(self, course_id: uuid.UUID, *, published_only: bool) -> list[Assignment]:
         stmt = self.base().where(Assignment.course_id == course_id)
         if published_only:

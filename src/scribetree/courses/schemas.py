@@ -303,6 +303,11 @@ class AssignmentRead(_AssignmentReadFields):
     template_id: uuid.UUID | None
 
 
+class MyAssignmentRead(AssignmentRead):
+    course_title: str
+    my_role: str
+
+
 class AssignmentClone(BaseModel):
     course_id: uuid.UUID = Field(description="The course to copy into; you must teach it.")
     title: Title | None = None

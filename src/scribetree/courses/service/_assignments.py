@@ -27,10 +27,12 @@ from scribetree.courses.repository import (
 from scribetree.courses.schemas import (
     AssignmentClone,
     AssignmentCreate,
+    AssignmentRead,
     AssignmentUpdate,
     GroupCreate,
     GroupRead,
     GroupUpdate,
+    MyAssignmentRead,
     Rubric,
     Stage,
 )
@@ -171,6 +173,18 @@ class AssignmentService:
         return await AssignmentRepository(session, tenant_of(ctx)).for_course(
             course_id, published_only=acc.course_role == CourseRole.student
         )
+
+    async def list_mine(self, session: AsyncSession, ctx: AuthContext, *, limit: int = 100) -> list[MyAssignmentRead]:
+        """Assignments of all the caller's current courses, soonest due first (students: published ones)."""
+        rows = await AssignmentRepository(session, tenant_of(ctx)).of_member(ctx.user_id, limit)
+        return [
+            MyAssignmentRead(
+                **AssignmentRead.model_validate(a).model_dump(exclude={"instructions_html"}),
+                course_title=c.title,
+                my_role=r,
+            )
+            for a, c, r in rows
+        ]
 
     async def get(self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID) -> Assignment:
         return (await access_assignment(session, ctx, assignment_id)).assignment
