@@ -25,7 +25,7 @@ from scribetree.writing.notification_models import Notification
 from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member, create_group
 from tests.factories.feedback import create_grade
 from tests.factories.tenancy import create_member
-from tests.factories.writing import create_document, create_submission, ins, write
+from tests.factories.writing import create_document, create_submission, dele, ins, write
 from tests.fixtures.auth import make_client
 from tests.web.test_courses_pages import assert_accessible_form
 
@@ -230,6 +230,21 @@ class TestComments:
             assert "Reopen<span" in page.text and "passage passage--resolved" in page.text
         await session.refresh(comment)
         assert comment.resolved_at is not None
+
+
+    async def test_a_comment_on_a_draft_follows_edits_or_is_outdated(self, app, session, klass: Class) -> None:
+        doc = klass.docs["Bea"]
+        async with await _as(app, session, klass.teacher, klass.tenant) as t:
+            r = await t.post(f"/documents/{doc.id}/comments", data={"body": "Good start.", "quote": "start"})
+            assert r.status_code == 303 and r.headers["location"].startswith(f"/documents/{doc.id}/review#comment-")
+            await write(session, doc, klass.students["Bea"], [ins(0, "Now: ")])
+            await session.commit()
+            moved = await t.get(f"/documents/{doc.id}/review")
+            assert '">start</mark>.' in moved.text and "Outdated" not in moved.text
+            await write(session, doc, klass.students["Bea"], [dele(0, len(doc.text)), ins(0, "All new.")])
+            await session.commit()
+            gone = await t.get(f"/documents/{doc.id}/review")
+            assert "Outdated" in gone.text and "<mark" not in gone.text and "<q>start</q>" in gone.text
 
 
 class TestGrading:
