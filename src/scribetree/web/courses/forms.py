@@ -45,9 +45,10 @@ def _parse_time(raw: str) -> str | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=UTC).isoformat()
+        when = datetime.fromisoformat(raw)
     except ValueError:
         return raw
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
 
 
 def _count(form: Mapping[str, Any], name: str, default: int = 0) -> int:
@@ -270,6 +271,10 @@ def errors_from(exc: ValidationError, form: FormState) -> FormState:
         message = str(err.get("msg", "This value is not valid.")).removeprefix("Value error, ")
         if name in FIELD_MESSAGES:
             message = FIELD_MESSAGES[name]
+        elif name == "stages" and len(loc) == 1 and err.get("type") in ("too_short", "too_long"):
+            message = "Keep at least one writing stage (and at most 12)."
+        elif name == "rubric" and loc[1:] == ["criteria"] and err.get("type") in ("too_short", "too_long"):
+            message = "A rubric needs 1 to 30 criteria; leave every criterion empty for no rubric."
         elif name == "stages" and len(loc) > 1 and loc[1].isdigit():
             message = f"Stage {int(loc[1]) + 1}: {message}"
         elif name == "rubric" and "criteria" in loc and len(loc) > 2 and loc[2].isdigit():
