@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.courses.models import CourseRole
-from scribetree.writing.models import Document, Submission
+from scribetree.writing import ops
+from scribetree.writing.models import Document, EditBatch, Submission
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member
 from tests.factories.tenancy import PASSWORD, create_tenant
@@ -90,6 +91,23 @@ async def test_write_paste_offline_reload_history_submit(browser: Browser, serve
     assert await editor.input_value() == expected
     await expect(status).to_have_text("Saved", timeout=8000)
     assert await _server_text(session, aid) == expected
+    # pasting a passage that is already in the text, then undoing it with the keyboard
+    await page.evaluate("text => navigator.clipboard.writeText(text)", "Dear reader")
+    await page.keyboard.press("Control+V")
+    await page.keyboard.press("Control+Z")
+    await expect(editor).to_have_value(expected)
+    await expect(status).to_have_text("Saved", timeout=8000)
+
+    # the event log: real key presses, the pastes (one seen in the document before), the undo, focus changes;
+    # replayed from the empty text it gives exactly the server's text
+    batches = (await session.execute(select(EditBatch).order_by(EditBatch.received_at, EditBatch.seq))).scalars()
+    log = [op for b in batches for op in b.ops]
+    await session.commit()
+    kinds = [op["kind"] for op in log]
+    assert kinds.count("insert") >= len("Dear reader, ") and "focus" in kinds and "undo" in kinds, kinds
+    pastes = [op for op in log if op["kind"] == "paste"]
+    assert [(p["text"], p["seen_in_doc"]) for p in pastes] == [(PARAGRAPH, False), ("Dear reader", True)]
+    assert ops.apply("", ops.parse_ops(log)) == expected
 
     # offline: keep typing, the changes stay on this device; back online they are saved
     await context.set_offline(True)
@@ -157,6 +175,7 @@ async def test_write_paste_offline_reload_history_submit(browser: Browser, serve
     await expect(status).to_have_text("Submitted — read-only")
     await expect(page.locator("#editor-notice")).to_be_hidden()  # nothing was left unsaved
     assert await editor.get_attribute("readonly") is not None
+    await receipt.screenshot(path=str(SCREENSHOTS / "scribetree-writing-receipt.png"))
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Download the receipt").click()
     assert (await download.value).suggested_filename == f"submission-receipt-{sub.id}.json"
@@ -201,3 +220,53 @@ async def test_two_tabs_end_consistent(browser: Browser, server: str, session: A
     stale = [p for p in problems if "409 (Conflict)" in p]  # the browser logs the refused stale batch
     assert stale, "both tabs started on revision 0, so one batch must have been refused as stale and rebased"
     assert not [p for p in problems if p not in stale], problems
+
+
+async def test_overlapping_edits_in_two_tabs_keep_the_local_text_to_copy(
+    browser: Browser, server: str, session: AsyncSession
+) -> None:
+    email, aid = await _setup(session)
+    context = await browser.new_context(viewport={"width": 1000, "height": 800})
+    problems: list[str] = []
+    first = await _sign_in(context, server, email)
+    second = await context.new_page()
+    for page in (first, second):
+        _watch(page, problems)
+        await page.goto(f"{server}/assignments/{aid}/write")
+        await expect(page.locator("#save-status")).to_have_text("Saved")
+    await first.get_by_label("Your writing").click()
+    await first.keyboard.type("The quick brown fox.")
+    await expect(first.locator("#save-status")).to_have_text("Saved", timeout=8000)
+    await second.reload()  # both tabs now on the same revision
+    await expect(second.get_by_label("Your writing")).to_have_value("The quick brown fox.")
+
+    # both change the same words before either is saved: one is saved, the other cannot be combined
+    await first.bring_to_front()
+    await first.get_by_label("Your writing").click()
+    await first.keyboard.press("Control+A")
+    await first.keyboard.type("Replaced.")
+    await second.bring_to_front()
+    await second.get_by_label("Your writing").click()
+    await second.keyboard.press("Control+Home")
+    for _ in range(4):
+        await second.keyboard.press("Delete")
+    for page in (first, second):
+        await expect(page.locator("#save-status")).to_have_text("Saved", timeout=10000)
+    final = await _server_text(session, aid)
+    assert final in ("Replaced.", "quick brown fox."), final
+    loser = second if final == "Replaced." else first
+    lost_text = "quick brown fox." if loser is second else "Replaced."
+    notice = loser.locator("#editor-notice")
+    await expect(notice).to_contain_text("could not be combined")
+    await expect(notice.get_by_label("Your version (not saved)")).to_have_value(lost_text)
+    await expect(loser.get_by_label("Your writing")).to_have_value(final)
+    # the text to copy survives a reload until it is dismissed
+    await loser.reload()
+    await expect(loser.get_by_label("Your version (not saved)")).to_have_value(lost_text)
+    await loser.get_by_role("button", name="Dismiss").click()
+    await loser.reload()
+    await expect(loser.locator("#save-status")).to_have_text("Saved")
+    assert await loser.locator("#editor-notice").is_hidden()
+    assert await _server_text(session, aid) == final
+    await context.close()
+    assert not [p for p in problems if "409 (Conflict)" not in p], problems

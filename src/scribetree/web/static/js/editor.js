@@ -523,6 +523,7 @@ class Editor {
       this.buffer = [];
       this.show(server, caret <= rs ? caret : caret - (re - rs) + serverLen);
       this.conflictNotice(local);
+      this.setStatus("saved"); // what the box shows now is the saved text
     } else {
       this.buffer = rebased;
       let newCaret = caret;
