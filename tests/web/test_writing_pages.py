@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from scribetree.core import clock
+from scribetree.core.audit import AuditEvent
 from scribetree.courses.models import CourseRole
 from scribetree.writing.models import Document, DocumentStatus, DocumentVersion, Submission, VersionKind
-from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member
+from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member, create_group
 from tests.factories.writing import create_document, ins, write
 from tests.fixtures.auth import make_client
 
@@ -145,6 +146,15 @@ async def test_staff_see_a_pointer_and_can_read_the_history(people, session):
     assert 'id="editor"' not in r.text
     r = await teacher.get(f"/documents/{doc.id}/history")
     assert r.status_code == 200 and "Save a checkpoint" not in r.text and "Restore…" not in r.text
+    viewed = select(AuditEvent).where(AuditEvent.action == "document.viewed", AuditEvent.target_id == str(doc.id))
+    assert (await session.execute(viewed)).first() is None  # the list of versions shows no text
+    v0 = (await session.execute(select(DocumentVersion.id).where(DocumentVersion.document_id == doc.id))).scalar_one()
+    await session.commit()
+    r = await teacher.get(f"/documents/{doc.id}/history?compare_from={v0}")
+    assert r.status_code == 200 and '<div class="diff__text"><span>Draft</span></div>' in r.text
+    r = await teacher.get(f"/documents/{doc.id}/versions/{v0}/restore")
+    assert r.status_code == 200 and "Only the student can restore" in r.text
+    assert len((await session.execute(viewed)).all()) == 3  # the diff; the version and its diff (ARCHITECTURE §6)
     theirs = select(Document).where(Document.owner_user_id == people["teacher"].id)
     assert (await session.execute(theirs)).first() is None
     await session.commit()
@@ -250,3 +260,20 @@ async def test_students_find_the_editor_from_the_course_pages(people, session):
         assert link in (await alice.get(url)).text, url
         r = await teacher.get(url)
         assert r.status_code == 200 and link not in r.text, url
+
+
+async def test_a_group_shares_one_document(people, session, tenant):
+    course = people["course"]
+    a = await create_assignment(session, course, title="Group essay", kind="group")
+    await create_group(session, a, [people["alice"], people["bob"]], name="Team <1>")
+    loner = await create_course_member(session, course, tenant, CourseRole.student)
+    await session.commit()
+    alice = await people["client_for"](people["alice"])
+    bob = await people["client_for"](people["bob"])
+    first = editor_data((await alice.get(f"/assignments/{a.id}/write")).text)
+    second = editor_data((await bob.get(f"/assignments/{a.id}/write")).text)
+    assert first["documentId"] == second["documentId"]
+    r = await (await people["client_for"](loner)).get(f"/assignments/{a.id}/write")
+    assert r.status_code == 409 and "group" in r.text and 'id="editor"' not in r.text
+    assert len((await session.execute(select(Document).where(Document.assignment_id == a.id))).all()) == 1
+    await session.commit()

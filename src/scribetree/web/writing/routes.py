@@ -83,19 +83,22 @@ async def _assignment_and_course(session: AsyncSession, ctx: AuthContext, assign
 
 
 @router.get("/assignments/{assignment_id}/write", include_in_schema=False)
-async def write_page(request: Request, assignment_id: str, ctx: auth.WritingWrite, session: WriteSession) -> Response:
+async def write_page(
+    request: Request, assignment_id: str, ctx: auth.WritingWrite, session: ReadSession, write: WriteSession
+) -> Response:
     aid = parse_id(assignment_id)
     a, course = await _assignment_and_course(session, ctx, aid)
     now = clock.utcnow()
     common = {"a": a, "course": course, "stage": current_stage(a.stages, now)}
     try:
-        doc = await document_service.open_mine(session, ctx, aid)
+        doc = await document_service.open_mine(session, ctx, aid, write_session=write)
     except StudentsOnly:
         return await render(request, "writing/staff.html", session=session, title=a.title, **common)
     except NoGroup as exc:
         return await render(request, "writing/no_group.html", session=session, status=exc.status_code,
                             title=a.title, message=exc.detail, **common)
-    submissions = await document_service.list_submissions(session, ctx, doc.id)
+    # Never submitted (a new document, created by the write session, is not visible to the read one yet): none.
+    submissions = [] if doc.submitted_at is None else await document_service.list_submissions(session, ctx, doc.id)
     latest = submissions[-1] if submissions else None
     read = document_read(doc)
     late = a.due_at is not None and now > clock.as_utc(a.due_at)
@@ -198,6 +201,7 @@ async def history(
     document_id: str,
     ctx: auth.WritingRead,
     session: ReadSession,
+    audit_session: WriteSession,
     compare_from: str = "",
     compare_to: str = "",
 ) -> Response:
@@ -209,7 +213,7 @@ async def history(
     if compare_from:
         from_id = parse_id(compare_from)
         to_id = parse_id(compare_to) if compare_to and compare_to != "current" else None
-        diff = await document_service.diff(session, ctx, doc.id, from_id, to_id)
+        diff = await document_service.diff(session, ctx, doc.id, from_id, to_id, audit_session=audit_session)
     return await render(
         request,
         "writing/history.html",
@@ -249,13 +253,19 @@ async def checkpoint(
 
 @router.get("/documents/{document_id}/versions/{version_id}/restore", include_in_schema=False)
 async def confirm_restore(
-    request: Request, document_id: str, version_id: str, ctx: auth.WritingRead, session: ReadSession
+    request: Request,
+    document_id: str,
+    version_id: str,
+    ctx: auth.WritingRead,
+    session: ReadSession,
+    audit_session: WriteSession,
 ) -> Response:
     da = await access_document(session, ctx, parse_id(document_id))
     doc = da.document
-    version = await document_service.get_version(session, ctx, doc.id, parse_id(version_id))
+    vid = parse_id(version_id)
+    version = await document_service.get_version(session, ctx, doc.id, vid, audit_session=audit_session)
     a, course = await _assignment_and_course(session, ctx, doc.assignment_id)
-    diff = await document_service.diff(session, ctx, doc.id, version.id, None)
+    diff = await document_service.diff(session, ctx, doc.id, version.id, None, audit_session=audit_session)
     return await render(
         request,
         "writing/restore.html",
