@@ -100,10 +100,24 @@ class TestBatchCost:
         assert not [s for s in runs["long"] if "document_versions" in s and s.startswith("SELECT")]
         assert len(runs["long"]) <= 16, runs["long"]
         doc_reads = [s for s in runs["long"] if s.startswith("SELECT documents.")]
-        assert len(doc_reads) == 1
+        # one read of who owns it (the access check, before the write transaction), one of the counters, locked
+        assert len(doc_reads) == 2, doc_reads
+        assert not [s for s in doc_reads if "document_chunks" in s], "the batch path never loads documents.text"
+        [locked] = [s for s in doc_reads if "documents.revision" in s]
         if not engines.is_sqlite:  # the row lock that serialises two tabs (SQLite's writer lock does it there)
-            assert doc_reads[0].endswith("FOR UPDATE"), doc_reads[0]
+            assert locked.endswith("FOR UPDATE"), locked
+        # never the whole text: one chunk rewritten, nothing inserted or deleted, documents.text is no column
+        writes = [s for s in runs["long"] if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert [s.split(" SET ")[0] for s in writes if "document_chunks" in s] == ["UPDATE document_chunks"], writes
         assert ops.word_count(long_text) == 20_000
+
+        # The next batch finds the text in the process's cache: no chunk is read, nothing grows.
+        body, _ = batch_body(long_text + " and more", [ins(0, "So ")], seq=3002, base_revision=1, session_id=sid)
+        with statements(engines) as again:
+            r = await send(c, str(other_assignment_doc.id), body)
+        assert r.status_code == 200 and r.json()["revision"] == 2, r.text
+        assert not [s for s in again if s.startswith("SELECT") and "FROM document_chunks" in s], again
+        assert len(again) < len(runs["long"])
 
 
 async def _assignment_like(session: AsyncSession, klass: Klass):

@@ -112,12 +112,11 @@ def span(text: str, quote: str) -> dict[str, Any]:
 
 
 async def set_text(session: AsyncSession, doc: Document, text: str) -> None:
-    """What the batch path does to the row (a new revision with new text)."""
-    await session.execute(
-        update(Document)
-        .where(Document.id == doc.id)
-        .values(text=text, revision=Document.revision + 1, content_hash=ops.content_hash(text))
-    )
+    """What the batch path does to the row (a new revision with new text; the text lives in document_chunks,
+    which assigning ``Document.text`` rewrites on flush)."""
+    doc.text = text
+    doc.revision += 1
+    doc.content_hash = ops.content_hash(text)
     await session.commit()
 
 

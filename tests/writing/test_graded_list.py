@@ -19,9 +19,7 @@ async def rows(staff: httpx.AsyncClient, klass: Klass) -> dict[str, dict[str, An
     return {row["name"]: row for row in r.json()}
 
 
-async def test_graded_follows_the_returned_grade_of_the_latest_submission(
-    klass: Klass, client_for: ClientFor
-) -> None:
+async def test_graded_follows_the_returned_grade_of_the_latest_submission(klass: Klass, client_for: ClientFor) -> None:
     student = await client_for(klass.student, klass.tenant)
     w = Writer(student, await open_doc(student, klass.assignment.id))
     await w.send([ins(0, "An essay of some words")])

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     WRITING_SNAPSHOT_CHARS: int = Field(default=500, ge=1)  # ... or after this many code points changed
     WRITING_SESSION_IDLE_SECONDS: int = Field(default=600, ge=1)  # a longer gap starts a new writing session
     WRITING_ACTIVE_GAP_SECONDS: int = Field(default=60, ge=1)  # gaps up to this long count as active time
+    # Texts of recently written documents kept in memory by the batch path (code points, all documents together)
+    WRITING_TEXT_CACHE_CHARS: int = Field(default=4_000_000, ge=0)
 
     MAIL_FROM: str = "Scribe Tree <no-reply@scribetree.local>"
     SMTP_HOST: str = ""  # empty: mail is written to DATA_DIR/mail (development only)

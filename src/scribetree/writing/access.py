@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +41,12 @@ class DocumentAccess:
         return self.access.course_role != STUDENT
 
 
-def is_author(ctx: AuthContext, doc: Document, acc: AssignmentAccess) -> bool:
+class Owned(Protocol):
+    owner_user_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+
+
+def is_author(ctx: AuthContext, doc: Owned, acc: AssignmentAccess) -> bool:
     if acc.course_role != STUDENT:
         return False
     if doc.owner_user_id is not None:
@@ -77,3 +83,23 @@ async def access_document(
     if need is Need.teach and acc.course_role == STUDENT:
         raise StaffOnly()
     return DocumentAccess(document=doc, access=acc)
+
+
+async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> None:
+    """``access_document(..., Need.edit)`` without loading the document (the batch path: no text, no lock).
+
+    The batch path runs this on the request's read session, before its short write transaction.
+    """
+    if ctx.tenant_id is None:
+        raise DocumentNotFound()
+    doc = await DocumentRepository(session, ctx.tenant_id).ownership(document_id)
+    if doc is None:
+        raise DocumentNotFound()
+    try:
+        acc = await assignment_access(session, ctx, doc.assignment_id)
+    except NotFound:
+        raise DocumentNotFound() from None
+    if not is_author(ctx, doc, acc):
+        if acc.course_role == STUDENT:
+            raise DocumentNotFound()
+        raise StudentsOnly()

@@ -90,7 +90,7 @@ async def get_document(
     responses=_errors(403, 409, 413, 422),
 )
 async def post_batch(
-    document_id: uuid.UUID, body: BatchCreate, ctx: auth.WritingWrite, session: WriteSession
+    document_id: uuid.UUID, body: BatchCreate, ctx: auth.WritingWrite, read: ReadSession, session: WriteSession
 ) -> BatchAccepted | JSONResponse:
     """Append a batch of edit operations and apply it to the document, all or nothing.
 
@@ -100,7 +100,7 @@ async def post_batch(
     ``DocumentTooLarge`` (with ``limit``), 422 ``MalformedOp`` / ``UnknownOpKind`` / ``InvalidOpLength`` /
     ``OpOutOfRange`` (with ``op_index``), 422 ``HashMismatch`` (with the server's ``revision``).
     """
-    return await _with_details(document_service.apply_batch(session, ctx, document_id, body))
+    return await _with_details(document_service.apply_batch(session, ctx, document_id, body, read_session=read))
 
 
 @router.get(

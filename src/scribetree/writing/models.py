@@ -1,9 +1,14 @@
 """Documents, the edit-batch log, versions, writing sessions and submissions.
 
 ``edit_batches`` is append-only: rows are inserted by the batch path and never updated or deleted by the
-application. ``documents`` holds the current text and the few counters the batch path needs, so a batch
-never reads the log: the idempotency and sequence checks are one index lookup on
-``(document_id, session_id, seq)``.
+application. ``documents`` holds the few counters the batch path needs, so a batch never reads the log: the
+idempotency and sequence checks are one index lookup on ``(document_id, session_id, seq)``.
+
+The current text lives in ``document_chunks`` (pieces of about ``CHUNK_TARGET`` code points, ordered by a
+gapped ``ord`` key), so a batch rewrites only the chunks it touches, never the whole text. ``Document.text``
+reads them back concatenated (one correlated subquery); assigning ``Document.text`` (creation, restore,
+factories) replaces all of a document's chunks when the ORM flushes it. The batch path writes chunks itself
+(``DocumentRepository.write_chunks``).
 """
 
 from __future__ import annotations
@@ -13,8 +18,25 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    delete,
+    event,
+    insert,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped, Mapper, column_property, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
 
 from scribetree.core import clock
 from scribetree.core.db import Base, RecordMixin, TenantScoped, UTCDateTime
@@ -48,7 +70,6 @@ class Document(RecordMixin, TenantScoped, Base):
     group_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("assignment_groups.id", ondelete="CASCADE"), nullable=True
     )
-    text: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str] = mapped_column(String(64))
     word_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -59,6 +80,81 @@ class Document(RecordMixin, TenantScoped, Base):
     snapshot_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.utcnow)
     snapshot_revision: Mapped[int] = mapped_column(Integer, default=0)
     chars_since_snapshot: Mapped[int] = mapped_column(Integer, default=0)
+
+
+CHUNK_TARGET = 2048  # code points per chunk when a text is (re)split
+CHUNK_MAX = 4096  # a chunk that grows past this is split again
+ORD_GAP = 1 << 16  # spacing of chunk ord keys, so a split can insert chunks between two neighbours
+
+
+class DocumentChunk(TenantScoped, Base):
+    """A piece of a document's current text; the pieces in ``ord`` order are the text."""
+
+    __tablename__ = "document_chunks"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    ord: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+def split_text(text: str, first_ord: int = ORD_GAP, gap: int = ORD_GAP) -> list[tuple[int, str]]:
+    """``(ord, piece)`` pairs of ``CHUNK_TARGET`` code points (the last one shorter). A document always has at
+    least one chunk (an empty text is one empty chunk), so every batch updates rows that exist."""
+    starts = range(0, len(text), CHUNK_TARGET) or range(1)
+    return [(first_ord + i * gap, text[k : k + CHUNK_TARGET]) for i, k in enumerate(starts)]
+
+
+class _ChunkText(ColumnElement[str]):
+    """``documents.text``: the document's chunks concatenated in ``ord`` order ('' when it has none)."""
+
+    inherit_cache = True
+    type = Text()
+
+
+@compiles(_ChunkText)
+def _chunk_text_sqlite(element: _ChunkText, compiler: SQLCompiler, **kw: object) -> str:
+    # SQLite before 3.44 has no ORDER BY inside an aggregate; group_concat keeps the order of an ordered subquery.
+    return (
+        "(SELECT coalesce(group_concat(c.text, ''), '') FROM (SELECT document_chunks.text AS text FROM "
+        "document_chunks WHERE document_chunks.document_id = documents.id ORDER BY document_chunks.ord) AS c)"
+    )
+
+
+@compiles(_ChunkText, "postgresql")
+def _chunk_text_postgresql(element: _ChunkText, compiler: SQLCompiler, **kw: object) -> str:
+    return (
+        "(SELECT coalesce(string_agg(document_chunks.text, '' ORDER BY document_chunks.ord), '') FROM "
+        "document_chunks WHERE document_chunks.document_id = documents.id)"
+    )
+
+
+# expire_on_flush=False: a text just assigned (and written to the chunks) stays readable after the flush.
+Document.text = column_property(_ChunkText(), expire_on_flush=False)  # type: ignore[attr-defined]
+
+
+def _replace_chunks(connection: Connection, doc: Document) -> None:
+    table = DocumentChunk.__table__
+    connection.execute(delete(table).where(table.c.document_id == doc.id))
+    connection.execute(
+        insert(table),
+        [
+            {"tenant_id": doc.tenant_id, "document_id": doc.id, "ord": o, "text": t}
+            for o, t in split_text(doc.__dict__.get("text") or "")
+        ],
+    )
+
+
+@event.listens_for(Document, "after_insert")
+def _chunks_of_new_document(_mapper: Mapper[Document], connection: Connection, doc: Document) -> None:
+    _replace_chunks(connection, doc)
+
+
+@event.listens_for(Document, "before_update")
+def _chunks_of_assigned_text(_mapper: Mapper[Document], connection: Connection, doc: Document) -> None:
+    from sqlalchemy import inspect
+
+    if inspect(doc).attrs.text.history.has_changes():
+        _replace_chunks(connection, doc)
 
 
 class EditBatch(TenantScoped, Base):

@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.orm import defer
 
 from scribetree.core.repository import TenantRepository
 from scribetree.identity.models import User
-from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission, WritingSession
+from scribetree.writing.models import (
+    Document,
+    DocumentChunk,
+    DocumentVersion,
+    EditBatch,
+    Submission,
+    WritingSession,
+)
+
+_NO_SYNC = {"synchronize_session": False}  # Core-speed UPDATE/DELETE: the batch path holds no ORM copies
 
 
 class DocumentRepository(TenantRepository[Document]):
@@ -29,6 +38,81 @@ class DocumentRepository(TenantRepository[Document]):
         stmt = self.base().where(Document.assignment_id == assignment_id).options(defer(Document.text, raiseload=True))
         return await self.all(stmt)
 
+    # ---- the batch path (Core statements: no ORM objects, no text) ----------------------------------------
+
+    async def ownership(self, document_id: uuid.UUID) -> Row[Any] | None:
+        """``(id, assignment_id, owner_user_id, group_id)``: what access checks need, without the text."""
+        stmt = select(Document.id, Document.assignment_id, Document.owner_user_id, Document.group_id).where(
+            Document.tenant_id == self.tenant_id, Document.id == document_id
+        )
+        return (await self.session.execute(stmt)).first()
+
+    async def lock_state(self, document_id: uuid.UUID) -> Row[Any] | None:
+        """The counters a batch needs, the row locked (``FOR UPDATE`` on PostgreSQL; SQLite's writer lock is held
+        already) until the unit of work ends. No text."""
+        stmt = (
+            select(
+                Document.id,
+                Document.revision,
+                Document.content_hash,
+                Document.word_count,
+                Document.status,
+                Document.snapshot_at,
+                Document.chars_since_snapshot,
+            )
+            .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+            .with_for_update()
+        )
+        return (await self.session.execute(stmt)).first()
+
+    async def set_state(self, document_id: uuid.UUID, **values: Any) -> None:
+        stmt = (
+            update(Document)
+            .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+            .values(**values)
+            .execution_options(**_NO_SYNC)
+        )
+        await self.session.execute(stmt)
+
+    async def chunks(self, document_id: uuid.UUID) -> list[tuple[int, str]]:
+        """``(ord, text)`` of every chunk in order: the whole text (a text-cache miss, a 409's recovery data)."""
+        stmt = (
+            select(DocumentChunk.ord, DocumentChunk.text)
+            .where(DocumentChunk.tenant_id == self.tenant_id, DocumentChunk.document_id == document_id)
+            .order_by(DocumentChunk.ord)
+        )
+        return [(o, t) for o, t in (await self.session.execute(stmt)).all()]
+
+    async def write_chunks(
+        self,
+        document_id: uuid.UUID,
+        *,
+        update_: list[tuple[int, str]],
+        insert_: list[tuple[int, str]],
+        delete_: list[int],
+        delete_all: bool = False,
+    ) -> None:
+        """Rewrite only the chunks a batch touched (or, ``delete_all``, replace them all)."""
+        scope = (DocumentChunk.tenant_id == self.tenant_id, DocumentChunk.document_id == document_id)
+        if delete_all:
+            await self.session.execute(delete(DocumentChunk).where(*scope).execution_options(**_NO_SYNC))
+        elif delete_:
+            stmt = delete(DocumentChunk).where(*scope, DocumentChunk.ord.in_(delete_)).execution_options(**_NO_SYNC)
+            await self.session.execute(stmt)
+        for ord_, text in update_:
+            stmt = (
+                update(DocumentChunk)
+                .where(*scope, DocumentChunk.ord == ord_)
+                .values(text=text)
+                .execution_options(**_NO_SYNC)
+            )
+            await self.session.execute(stmt)
+        if insert_:
+            await self.session.execute(
+                insert(DocumentChunk),
+                [{"tenant_id": self.tenant_id, "document_id": document_id, "ord": o, "text": t} for o, t in insert_],
+            )
+
 
 class EditBatchRepository(TenantRepository[EditBatch]):
     model = EditBatch
@@ -46,6 +130,10 @@ class EditBatchRepository(TenantRepository[EditBatch]):
             .limit(1)
         )
         return (await self.session.execute(stmt)).first()
+
+    async def append(self, **values: Any) -> None:
+        """Insert one batch row (Core: the batch path keeps no ORM object of it)."""
+        await self.session.execute(insert(EditBatch).values(tenant_id=self.tenant_id, **values))
 
     async def by_seq(self, document_id: uuid.UUID, session_id: uuid.UUID, seq: int) -> EditBatch | None:
         stmt = self.base().where(
@@ -122,6 +210,37 @@ class VersionRepository(TenantRepository[DocumentVersion]):
 
 class WritingSessionRepository(TenantRepository[WritingSession]):
     model = WritingSession
+
+    async def latest_row(self, document_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
+        """``(id, ended_at)`` of the author's latest writing session (one index lookup)."""
+        stmt = (
+            select(WritingSession.id, WritingSession.ended_at)
+            .where(
+                WritingSession.tenant_id == self.tenant_id,
+                WritingSession.document_id == document_id,
+                WritingSession.user_id == user_id,
+            )
+            .order_by(WritingSession.started_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).first()
+
+    async def extend(self, session_id: uuid.UUID, **increments: Any) -> None:
+        """Add to a writing session's counters (``ended_at`` is set, the rest are added)."""
+        values: dict[str, Any] = {}
+        for name, value in increments.items():
+            column = getattr(WritingSession, name)
+            values[name] = value if name == "ended_at" else column + value
+        stmt = (
+            update(WritingSession)
+            .where(WritingSession.tenant_id == self.tenant_id, WritingSession.id == session_id)
+            .values(**values)
+            .execution_options(**_NO_SYNC)
+        )
+        await self.session.execute(stmt)
+
+    async def start(self, **values: Any) -> None:
+        await self.session.execute(insert(WritingSession).values(tenant_id=self.tenant_id, **values))
 
     async def latest(self, document_id: uuid.UUID, user_id: uuid.UUID) -> WritingSession | None:
         stmt = (

@@ -12,18 +12,21 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import audit, clock
 from scribetree.core.config import settings
+from scribetree.core.db import after_commit
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import assignment_access
 from scribetree.courses.service import course as course_service
 from scribetree.tenancy.context import AuthContext
-from scribetree.writing import ops
-from scribetree.writing.access import STUDENT, Need, access_document
+from scribetree.writing import chunks, ops
+from scribetree.writing.access import STUDENT, Need, access_document, check_edit
 from scribetree.writing.exceptions import (
     AiStatementRequired,
     BatchTooLarge,
@@ -49,7 +52,6 @@ from scribetree.writing.models import (
     Document,
     DocumentStatus,
     DocumentVersion,
-    EditBatch,
     Submission,
     VersionKind,
     WritingSession,
@@ -135,11 +137,23 @@ def _entry(ctx: AuthContext, action: str, doc: Document, **details: object) -> a
 
 
 def _stale(doc: Document, sent: int) -> StaleRevision:
+    return _stale_state(doc.revision, doc.content_hash, doc.text, sent)
+
+
+def _stale_state(revision: int, content_hash: str, text: str, sent: int) -> StaleRevision:
     return StaleRevision(
-        f"The document is at revision {doc.revision}, but your changes are based on revision {sent} (it was "
+        f"The document is at revision {revision}, but your changes are based on revision {sent} (it was "
         "changed in another tab or device). Apply your unsent changes to the current text and send them again.",
-        current={"revision": doc.revision, "content_hash": doc.content_hash, "text": doc.text},
+        current={"revision": revision, "content_hash": content_hash, "text": text},
     )
+
+
+# Texts and chunk layouts of documents written recently (this process), checked against (revision, hash).
+_texts = chunks.TextCache(settings.WRITING_TEXT_CACHE_CHARS)
+
+
+async def _cache_text(document_id: uuid.UUID, revision: int, content_hash: str, layout: chunks.Layout) -> None:
+    _texts.put(document_id, revision, content_hash, layout)
 
 
 class DocumentService:
@@ -235,13 +249,24 @@ class DocumentService:
     # ---- the batch path ---------------------------------------------------------------------------------
 
     async def apply_batch(
-        self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID, body: BatchCreate
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        body: BatchCreate,
+        *,
+        read_session: AsyncSession | None = None,
     ) -> BatchAccepted:
         """Append a batch and apply it, or refuse it whole (nothing applied). Idempotent on (session_id, seq).
 
         Checks, in order: op count (413), op shapes (422), text bytes (413), access (404/403), replay (the
         earlier answer), submitted (409), seq gap (409), stale base revision (409), positions (422),
         document size (413), content hash (422).
+
+        Access is checked on ``read_session`` (default: ``session``) before the write transaction, which then
+        only locks the document row, looks up the session's last batch, and writes the batch, the touched
+        chunks, the document's counters and the writing session: on SQLite the single writer is held for those
+        few statements only.
         """
         if len(body.ops) > settings.WRITING_MAX_BATCH_OPS:
             raise BatchTooLarge(
@@ -257,9 +282,13 @@ class DocumentService:
                 "bytes per batch. Send the text in several batches.",
                 limit=settings.WRITING_MAX_BATCH_BYTES,
             )
-        da = await access_document(session, ctx, document_id, Need.edit, for_update=True)
-        doc = da.document
-        tenant_id = doc.tenant_id
+        await check_edit(read_session or session, ctx, document_id)
+        tenant_id = ctx.tenant_id
+        assert tenant_id is not None  # check_edit refuses callers outside a tenant
+        docs = DocumentRepository(session, tenant_id)
+        doc = await docs.lock_state(document_id)
+        if doc is None:  # deleted since the access check
+            raise DocumentNotFound()
         batches = EditBatchRepository(session, tenant_id)
         last = await batches.last_of_session(doc.id, body.session_id)
         if last is not None and body.seq <= last.seq:
@@ -285,10 +314,12 @@ class DocumentService:
                 expected_seq=expected,
             )
         if body.base_revision != doc.revision:
-            raise _stale(doc, body.base_revision)
-        applied = ops.apply_counted(doc.text, parsed)
+            layout = await self._layout(docs, doc)
+            raise _stale_state(doc.revision, doc.content_hash, layout.text, body.base_revision)
+        layout = await self._layout(docs, doc)
+        applied = ops.apply_counted(layout.text, parsed)
         # Only growth is refused: a document already over a lowered limit can still be shortened.
-        if len(applied.text) > settings.WRITING_MAX_DOCUMENT_CHARS and len(applied.text) > len(doc.text):
+        if len(applied.text) > settings.WRITING_MAX_DOCUMENT_CHARS and len(applied.text) > len(layout.text):
             raise DocumentTooLarge(
                 f"With this batch the document would have {len(applied.text):,} characters; the limit is "
                 f"{settings.WRITING_MAX_DOCUMENT_CHARS:,}. Nothing was applied.",
@@ -299,81 +330,99 @@ class DocumentService:
             raise HashMismatch(revision=doc.revision)
 
         now = clock.utcnow()
-        if applied.changed:
-            doc.text = applied.text
-            doc.revision += 1
-            doc.content_hash = new_hash
-            doc.word_count += applied.word_delta
-            doc.chars_since_snapshot += applied.chars_inserted + applied.chars_deleted
-        doc.last_activity_at = now
-        session.add(
-            EditBatch(
-                tenant_id=tenant_id,
-                document_id=doc.id,
-                session_id=body.session_id,
-                seq=body.seq,
-                base_revision=body.base_revision,
-                revision=doc.revision,
-                content_hash=doc.content_hash,
-                author_user_id=ctx.user_id,
-                ops=[op.to_json() for op in parsed],
-                chars_inserted=applied.chars_inserted,
-                chars_deleted=applied.chars_deleted,
-                received_at=now,
-            )
+        revision = doc.revision + 1 if applied.changed else doc.revision
+        await batches.append(
+            document_id=doc.id,
+            session_id=body.session_id,
+            seq=body.seq,
+            base_revision=body.base_revision,
+            revision=revision,
+            content_hash=new_hash,
+            author_user_id=ctx.user_id,
+            ops=[op.to_json() for op in parsed],
+            chars_inserted=applied.chars_inserted,
+            chars_deleted=applied.chars_deleted,
+            received_at=now,
         )
-        await self._track_session(session, doc, ctx.user_id, applied, now)
-        if doc.chars_since_snapshot and (
-            doc.chars_since_snapshot >= settings.WRITING_SNAPSHOT_CHARS
-            or (now - doc.snapshot_at).total_seconds() >= settings.WRITING_SNAPSHOT_SECONDS
-        ):
-            session.add(self._version(doc, VersionKind.auto, created_by=None, at=now))
+        state: dict[str, object] = {"last_activity_at": now}
+        if applied.changed:
+            plan = chunks.plan(layout, applied.text, parsed)
+            await docs.write_chunks(
+                doc.id, update_=plan.update, insert_=plan.insert, delete_=plan.delete, delete_all=plan.rewrite_all
+            )
+            since = doc.chars_since_snapshot + applied.chars_inserted + applied.chars_deleted
+            state.update(revision=revision, content_hash=new_hash, word_count=doc.word_count + applied.word_delta)
+            if (
+                since >= settings.WRITING_SNAPSHOT_CHARS
+                or (now - doc.snapshot_at).total_seconds() >= settings.WRITING_SNAPSHOT_SECONDS
+            ):
+                session.add(
+                    DocumentVersion(
+                        tenant_id=tenant_id,
+                        document_id=doc.id,
+                        revision=revision,
+                        kind=VersionKind.auto,
+                        text=applied.text,
+                        content_hash=new_hash,
+                        word_count=state["word_count"],
+                        created_at=now,
+                    )
+                )
+                state.update(snapshot_at=now, snapshot_revision=revision, chars_since_snapshot=0)
+            else:
+                state["chars_since_snapshot"] = since
+            assert plan.layout is not None
+            new_layout = plan.layout
+            after_commit(session, lambda: _cache_text(doc.id, revision, new_hash, new_layout))
+        await docs.set_state(doc.id, **state)
+        await self._track_session(session, tenant_id, doc.id, ctx.user_id, applied, now)
         await session.flush()
         return BatchAccepted(
             document_id=doc.id,
             session_id=body.session_id,
             seq=body.seq,
-            revision=doc.revision,
-            content_hash=doc.content_hash,
+            revision=revision,
+            content_hash=new_hash,
             replayed=False,
         )
 
+    async def _layout(self, docs: DocumentRepository, doc: Row[Any]) -> chunks.Layout:
+        """The current text and chunk layout: from the text cache when it holds this revision, else the chunks."""
+        layout = _texts.get(doc.id, doc.revision, doc.content_hash)
+        if layout is None:
+            layout = chunks.Layout.of_chunks(await docs.chunks(doc.id))
+            _texts.put(doc.id, doc.revision, doc.content_hash, layout)
+        return layout
+
     async def _track_session(
-        self, session: AsyncSession, doc: Document, user_id: uuid.UUID, applied: ops.Applied, now: datetime
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        document_id: uuid.UUID,
+        user_id: uuid.UUID,
+        applied: ops.Applied,
+        now: datetime,
     ) -> None:
         """Extend the author's current writing session, or start one after an idle gap (no log scan)."""
-        repo = WritingSessionRepository(session, doc.tenant_id)
-        ws = await repo.latest(doc.id, user_id)
+        repo = WritingSessionRepository(session, tenant_id)
+        counts = {
+            "batches": 1,
+            "chars_inserted": applied.chars_inserted,
+            "chars_deleted": applied.chars_deleted,
+            "words_added": applied.words_added,
+            "words_removed": applied.words_removed,
+            "pastes": applied.pastes,
+        }
+        ws = await repo.latest_row(document_id, user_id)
         if ws is not None:
             gap = (now - ws.ended_at).total_seconds()
-            if gap > settings.WRITING_SESSION_IDLE_SECONDS:
-                ws = None
-            else:
-                if gap <= settings.WRITING_ACTIVE_GAP_SECONDS:
-                    ws.active_seconds += max(0, round(gap))
-                ws.ended_at = now
-        if ws is None:
-            ws = WritingSession(
-                tenant_id=doc.tenant_id,
-                document_id=doc.id,
-                user_id=user_id,
-                started_at=now,
-                ended_at=now,
-                active_seconds=0,
-                batches=0,
-                chars_inserted=0,
-                chars_deleted=0,
-                words_added=0,
-                words_removed=0,
-                pastes=0,
-            )
-            session.add(ws)
-        ws.batches += 1
-        ws.chars_inserted += applied.chars_inserted
-        ws.chars_deleted += applied.chars_deleted
-        ws.words_added += applied.words_added
-        ws.words_removed += applied.words_removed
-        ws.pastes += applied.pastes
+            if gap <= settings.WRITING_SESSION_IDLE_SECONDS:
+                active = max(0, round(gap)) if gap <= settings.WRITING_ACTIVE_GAP_SECONDS else 0
+                await repo.extend(ws.id, ended_at=now, active_seconds=active, **counts)
+                return
+        await repo.start(
+            document_id=document_id, user_id=user_id, started_at=now, ended_at=now, active_seconds=0, **counts
+        )
 
     def _version(
         self,
