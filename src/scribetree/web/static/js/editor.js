@@ -108,7 +108,6 @@ class Editor {
     this.backoff = SEND_EVERY_MS;
     this.rescue = null;
     this.lastType = null;
-    this.pasted = null;
 
     const adopted = this.adopt();
     if (adopted) {
@@ -244,8 +243,7 @@ class Editor {
 
   listen() {
     area.addEventListener("beforeinput", (e) => {
-      this.lastType = e.inputType;
-      this.pasted = e.inputType === "insertFromPaste" ? (e.dataTransfer?.getData("text/plain") ?? e.data) : null;
+      this.lastType = e.inputType; // the input event's own inputType wins; this covers browsers that omit it
     });
     area.addEventListener("input", (e) => {
       if (e.isComposing) return; // recorded once at compositionend
@@ -319,9 +317,20 @@ class Editor {
     }
     this.shadow = after;
     this.blocked = null;
-    this.updateWords();
-    this.persist();
+    this.soon("words", () => this.updateWords(), after.length > 20000 ? 300 : 0);
+    this.soon("persist", () => this.persist(), 250); // and always before sending, and when the page goes away
     if (!this.sending) this.setStatus(this.offline ? "offline" : "saving");
+  }
+
+  /** Run `fn` once after `ms` however often it is asked for meanwhile (long texts: not on every key). */
+  soon(name, fn, ms) {
+    this.timers ??= {};
+    if (ms === 0) return fn();
+    if (this.timers[name]) return;
+    this.timers[name] = setTimeout(() => {
+      this.timers[name] = null;
+      fn();
+    }, ms);
   }
 
   updateWords() {
