@@ -20,7 +20,7 @@ from tests.factories.tenancy import PASSWORD, create_member, create_platform_use
 
 pytestmark = pytest.mark.browser
 
-NAV_ITEMS = ["Home", "Members", "Audit log", "Branding", "Account", "Institutions", "Support access"]
+NAV_ITEMS = ["Home", "Courses", "Members", "Audit log", "Branding", "Account", "Institutions", "Support access"]
 
 
 @dataclass
@@ -91,7 +91,7 @@ class TestRoles:
         await _sign_in(page, signin, cast.admin)
         await expect(page).to_have_url(f"{server}/home")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Northfield University")
-        assert await _nav(page) == ["Home", "Members", "Audit log", "Branding", "Account"]
+        assert await _nav(page) == ["Home", "Courses", "Members", "Audit log", "Branding", "Account"]
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
         await expect(page).to_have_url(f"{server}/admin/members")
         table = page.get_by_role("table")
@@ -117,7 +117,7 @@ class TestRoles:
             await expect(page).to_have_url(f"{server}/home")
             await expect(page.get_by_role("heading", name=heading_text)).to_be_visible()
             await expect(page.get_by_role("banner")).to_contain_text(person.name)
-            assert await _nav(page) == ["Home", "Account"]
+            assert await _nav(page) == ["Home", "Courses", "Account"]
             response = await page.goto(f"{server}/admin/members")
             assert response is not None and response.status == 403
             await expect(page.get_by_role("heading", level=1)).to_have_text("You do not have access to this page")

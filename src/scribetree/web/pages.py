@@ -251,6 +251,8 @@ def nav_for(ctx: AuthContext | None) -> list[NavItem]:
         items.append(NavItem("/account", "Account"))
         return items
     items = [NavItem("/home", "Home")]
+    if not ctx.is_support_session:  # support sessions see no course (courses.access)
+        items.append(NavItem("/courses", "Courses"))
     if ctx.can(Permission.members_read):
         items.append(NavItem("/admin/members", "Members"))
     if ctx.can(Permission.audit_read):

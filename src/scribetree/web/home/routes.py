@@ -15,6 +15,8 @@ from scribetree.core import clock
 from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ScribetreeError
 from scribetree.core.http import UnitOfWorkRoute
+from scribetree.courses.service import assignment as assignment_service
+from scribetree.courses.service import course as course_service
 from scribetree.identity.exceptions import TokenNotFound
 from scribetree.identity.schemas import ApiTokenCreate
 from scribetree.tenancy import auth
@@ -75,9 +77,11 @@ async def home(request: Request, ctx: auth.Signed, session: ReadSession) -> Resp
             events=(await audit_service.search(session, ctx, limit=8)).items,
             active_grants=active, recent_grants=recent, notice_days=SUPPORT_NOTICE_DAYS,
         )
+    upcoming = await assignment_service.list_mine(session, ctx, limit=20)
     if ctx.role in (Role.educator, Role.teaching_assistant):
-        return await render(request, "home/teaching.html", session=session, title="Teaching")
-    return await render(request, "home/student.html", session=session, title="Your writing")
+        return await render(request, "home/teaching.html", session=session, title="Teaching",
+                            courses=await course_service.list_courses(session, ctx), assignments=upcoming)
+    return await render(request, "home/student.html", session=session, title="Your writing", assignments=upcoming)
 
 
 # ---- account ----------------------------------------------------------------------------------------------
