@@ -270,3 +270,43 @@ async def test_overlapping_edits_in_two_tabs_keep_the_local_text_to_copy(
     assert await _server_text(session, aid) == final
     await context.close()
     assert not [p for p in problems if "409 (Conflict)" not in p], problems
+
+
+async def test_emoji_backspace_and_ime_composition(browser: Browser, server: str, session: AsyncSession) -> None:
+    """Code points, not UTF-16 units: an emoji is one position and one Backspace removes it whole; IME input is
+    recorded once, when the composition ends."""
+    email, aid = await _setup(session)
+    context = await browser.new_context()
+    problems: list[str] = []
+    page = await _sign_in(context, server, email)
+    _watch(page, problems)
+    await page.goto(f"{server}/assignments/{aid}/write")
+    status = page.locator("#save-status")
+    await expect(status).to_have_text("Saved")
+    editor = page.get_by_label("Your writing")
+    await editor.click()
+    await page.keyboard.type("a😀b👩‍🔬c")
+    await page.keyboard.press("Home")
+    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press("ArrowRight")  # after "a😀"
+    await page.keyboard.press("Backspace")  # removes 😀 (two UTF-16 units, one code point)
+    await page.keyboard.type("é")
+    cdp = await context.new_cdp_session(page)
+    await page.keyboard.press("End")
+    for partial in ("に", "にほ", "にほん"):
+        await cdp.send("Input.imeSetComposition", {"text": partial, "selectionStart": len(partial),
+                                                   "selectionEnd": len(partial)})
+    await expect(editor).to_have_value("aéb👩‍🔬cにほん")  # composing: shown, not recorded yet
+    await cdp.send("Input.insertText", {"text": "日本"})
+    expected = "aéb👩‍🔬c日本"
+    await expect(editor).to_have_value(expected)
+    await expect(status).to_have_text("Saved", timeout=8000)
+    assert await _server_text(session, aid) == expected
+    batches = (await session.execute(select(EditBatch).order_by(EditBatch.received_at, EditBatch.seq))).scalars()
+    log = [op for b in batches for op in b.ops if op["kind"] != "focus"]
+    await session.commit()
+    assert {"kind": "delete", "pos": 1, "len": 1} in [{k: op.get(k) for k in ("kind", "pos", "len")} for op in log]
+    assert [op["text"] for op in log if op.get("text") and op["text"][0] in "に日"] == ["日本"], log
+    assert ops.apply("", ops.parse_ops(log)) == expected
+    await context.close()
+    assert not problems, problems

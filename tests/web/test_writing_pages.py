@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +15,12 @@ from sqlalchemy import select
 from scribetree.core import clock
 from scribetree.core.audit import AuditEvent
 from scribetree.courses.models import CourseRole
+from scribetree.web.writing.routes import current_stage
 from scribetree.writing.models import Document, DocumentStatus, DocumentVersion, Submission, VersionKind
 from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member, create_group
 from tests.factories.writing import create_document, ins, write
 from tests.fixtures.auth import make_client
+from tests.web.test_courses_pages import assert_accessible_form
 
 EVIL = '<script>alert("x")</script> & <b>bold</b>'
 
@@ -71,6 +73,7 @@ async def test_the_editor_page_opens_or_creates_the_document(people, session):
     assert '<dialog class="dialog" id="submit-dialog"' in r.text and 'name="ai_statement"' in r.text
     assert re.search(r'<script type="module" src="/static/js/editor\.js\?v=\w+">', r.text)
     assert "<script>" not in r.text.replace('<script type="application/json"', "")  # no inline script (CSP)
+    assert_accessible_form(r.text)
     # opening again is the same document
     r = await alice.get(f"/assignments/{a.id}/write")
     assert editor_data(r.text)["documentId"] == str(docs[0].id)
@@ -184,6 +187,9 @@ async def test_history_checkpoint_diff_and_restore(people, session):
     await session.commit()
     r = await alice.get(f"/documents/{doc.id}/history?compare_from={first.id}&compare_to={checkpoint.id}")
     assert r.status_code == 200 and "<ins>The first words.</ins>" in r.text and "to revision 1" in r.text
+    assert_accessible_form(r.text)
+    r = await alice.get(f"/documents/{doc.id}/history?compare_from={first.id}&compare_to={uuid.uuid4()}")
+    assert r.status_code == 404
     # restore the empty first version: a confirmation page, then a new revision; nothing deleted
     r = await alice.get(f"/documents/{doc.id}/versions/{first.id}/restore")
     assert r.status_code == 200 and "Restore this version" in r.text and "<ins>The first words.</ins>" in r.text
@@ -277,3 +283,20 @@ async def test_a_group_shares_one_document(people, session, tenant):
     assert r.status_code == 409 and "group" in r.text and 'id="editor"' not in r.text
     assert len((await session.execute(select(Document).where(Document.assignment_id == a.id))).all()) == 1
     await session.commit()
+
+
+def test_the_current_stage_follows_the_stage_due_dates():
+    now = clock.utcnow()
+    stages = [
+        {"key": "draft", "label": "Draft", "due_at": (now - timedelta(days=2)).isoformat()},
+        {"key": "revise", "label": "Revise", "due_at": None},
+        {"key": "edit", "label": "Edit", "due_at": (now + timedelta(days=1)).isoformat()},
+        {"key": "final", "label": "Final", "due_at": (now + timedelta(days=3)).isoformat()},
+    ]
+    assert current_stage(stages, now)["label"] == "Revise"
+    assert current_stage(stages, now + timedelta(days=2))["label"] == "Final"
+    assert current_stage(stages, now + timedelta(days=9)) == {
+        "number": 4, "of": 4, "label": "Final", "due_at": datetime.fromisoformat(stages[3]["due_at"])
+    }
+    assert current_stage(stages, now - timedelta(days=3))["number"] == 1
+    assert current_stage([], now) is None
