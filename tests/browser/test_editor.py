@@ -274,7 +274,7 @@ async def test_overlapping_edits_in_two_tabs_keep_the_local_text_to_copy(
 
 async def test_emoji_backspace_and_ime_composition(browser: Browser, server: str, session: AsyncSession) -> None:
     """Code points, not UTF-16 units: an emoji is one position and one Backspace removes it whole; IME input is
-    recorded once, when the composition ends."""
+    recorded once, when the composition ends. Submitting while offline is refused in the dialog."""
     email, aid = await _setup(session)
     context = await browser.new_context()
     problems: list[str] = []
@@ -308,5 +308,20 @@ async def test_emoji_backspace_and_ime_composition(browser: Browser, server: str
     assert {"kind": "delete", "pos": 1, "len": 1} in [{k: op.get(k) for k in ("kind", "pos", "len")} for op in log]
     assert [op["text"] for op in log if op.get("text") and op["text"][0] in "に日"] == ["日本"], log
     assert ops.apply("", ops.parse_ops(log)) == expected
+
+    # submitting while offline: refused in the dialog, nothing submitted; back online it goes through
+    await context.set_offline(True)
+    await page.keyboard.type("!")
+    await page.get_by_role("button", name="Submit…").click()
+    await page.get_by_role("button", name="Submit now").click()
+    await expect(page.get_by_role("dialog")).to_contain_text("not saved yet, so nothing was submitted")
+    assert (await session.execute(select(Submission))).first() is None
+    await session.commit()
+    await context.set_offline(False)
+    await page.get_by_role("button", name="Submit now").click()
+    await page.get_by_text("Submitted (attempt 1).").wait_for()
+    sub = (await session.execute(select(Submission))).scalar_one()
+    await session.commit()
+    assert sub.content_hash == ops.content_hash(expected + "!")
     await context.close()
     assert not problems, problems

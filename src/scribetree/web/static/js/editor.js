@@ -15,7 +15,7 @@
 
 const SEND_EVERY_MS = 2000;
 const POLL_MS = 10000;
-const ORPHAN_MS = 6000;
+const ORPHAN_MS = 90000; // longer than Chrome's slowest timer in a hidden tab (once a minute)
 const KEY_PREFIX = "scribetree.editor.";
 const MAX_OPS_PER_BATCH = 400;
 
@@ -416,6 +416,7 @@ class Editor {
   }
 
   later() {
+    this.failures = (this.failures ?? 0) + 1;
     this.retryAt = Date.now() + this.backoff;
     this.backoff = Math.min(this.backoff * 2, 30000);
   }
@@ -545,6 +546,7 @@ class Editor {
   }
 
   show(text, caret) {
+    this.remoteChanges = (this.remoteChanges ?? 0) + 1; // only changes from elsewhere come through here
     const focused = document.activeElement === area;
     area.value = text;
     this.shadow = area.value;
@@ -594,14 +596,27 @@ class Editor {
     if (doc.status === "submitted") this.setReadOnly(true);
   }
 
-  /** Send everything now (before submitting); true when nothing is left unsaved. */
+  /** Send everything now (before submitting): "saved", "unsaved" (offline, refused, too slow) or "changed" (text
+   * from another tab or device came in meanwhile, so what the student confirmed is not what would be submitted). */
   async flush(timeoutMs = 15000) {
+    const remote = this.remoteChanges ?? 0;
+    const outcome = await this.sendPending(timeoutMs);
+    if ((this.remoteChanges ?? 0) > remote) return "changed";
+    return outcome ? "saved" : "unsaved";
+  }
+
+  async sendPending(timeoutMs) {
     const until = Date.now() + timeoutMs;
     this.retryAt = 0;
     while (this.pending && Date.now() < until) {
-      if (this.blocked || this.offline) return false;
-      if (!this.sending) await this.send();
-      else await new Promise((r) => setTimeout(r, 100));
+      if (this.blocked || this.readOnly) return false;
+      if (this.sending) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const failures = this.failures ?? 0;
+      await this.send();
+      if ((this.failures ?? 0) > failures) return false; // offline or refused: the status says why
     }
     return !this.pending;
   }
@@ -711,7 +726,9 @@ function submitDialog(editor) {
   const words = dialog.querySelector("[data-submit-words]");
   const warning = dialog.querySelector("[data-word-warning]");
   open.hidden = false;
+  let seen = 0; // changes from elsewhere shown before the dialog opened: the text the student confirms
   open.addEventListener("click", () => {
+    seen = editor.remoteChanges ?? 0;
     const n = wordCount(editor.shadow);
     words.textContent = String(n);
     let message = "";
@@ -726,11 +743,14 @@ function submitDialog(editor) {
     event.preventDefault();
     confirm.disabled = true;
     confirm.textContent = "Saving your last changes…";
-    const saved = await editor.flush();
-    if (!saved) {
+    let outcome = await editor.flush();
+    if (outcome === "saved" && (editor.remoteChanges ?? 0) > seen) outcome = "changed";
+    if (outcome !== "saved") {
       confirm.disabled = false;
       confirm.textContent = "Submit now";
-      warning.textContent = "Your latest changes are not saved yet, so nothing was submitted. Wait until the status says Saved, then submit.";
+      warning.textContent = outcome === "changed"
+        ? "Your text was changed in another tab or device while saving, so nothing was submitted. Check it, then submit again."
+        : "Your latest changes are not saved yet, so nothing was submitted. Wait until the status says Saved, then submit.";
       warning.hidden = false;
       return;
     }
