@@ -16,11 +16,11 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, NewType
+from typing import Annotated, Any, NewType, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, create_engine, event
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -31,6 +31,7 @@ from sqlalchemy.orm import (
     declared_attr,
     mapped_column,
 )
+from sqlalchemy.pool import StaticPool
 
 from scribetree.core import clock
 from scribetree.core.config import settings
@@ -207,6 +208,68 @@ async def release(session: AsyncSession) -> None:
     if session.info.get("wrote"):
         raise RuntimeError("release() would commit writes in the middle of a unit of work")
     await session.commit()
+
+
+# ---- a transaction script in one step ---------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class _InTransaction:
+    """The write connection's sqlite3 connection, lent to a sync engine: commit and rollback belong to the async
+    session that began the transaction, so here they do nothing (and closing does not close it)."""
+
+    def __init__(self, dbapi_connection: Any) -> None:
+        self._dbapi = dbapi_connection
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dbapi, name)
+
+
+_lent: dict[int, tuple[Any, Engine]] = {}
+
+
+def _sync_engine_for(dbapi_connection: Any) -> Engine:
+    """A sync SQLAlchemy engine over one sqlite3 connection (made once per connection, used on its thread only)."""
+    found = _lent.get(id(dbapi_connection))
+    if found is not None and found[0] is dbapi_connection:
+        return found[1]
+    lent = _InTransaction(dbapi_connection)
+    engine = create_engine("sqlite://", creator=lambda: lent, poolclass=StaticPool, pool_reset_on_return=None)
+    _lent[id(dbapi_connection)] = (dbapi_connection, engine)
+    return engine
+
+
+async def run_in_transaction(session: AsyncSession, script: Callable[[Connection], T]) -> T:
+    """Run ``script`` (sync SQLAlchemy Core on the given Connection) inside ``session``'s transaction.
+
+    SQLite: in ONE step on the write connection's own thread (aiosqlite's). Through the async driver every
+    statement costs about three trips through the event loop (cursor, execute, fetch), and while the loop is
+    busy with other requests the single writer stays held between them; in one step the writer is held for the
+    statements' own time. PostgreSQL: through ``run_sync``, statement by statement (no single writer there).
+    Commit and rollback stay with the unit of work (T1); ``script`` must not commit.
+    """
+    if not engines().is_sqlite:
+        return await session.run_sync(lambda s: script(s.connection()))
+    conn = await session.connection()  # begins the transaction (BEGIN IMMEDIATE on the writer)
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection  # aiosqlite.Connection: a thread that owns a sqlite3 connection
+
+    def step() -> T:
+        with _sync_engine_for(driver._conn).connect() as sync:
+            return script(sync)
+
+    session.info["wrote"] = True
+    return await driver._execute(step)  # aiosqlite's own queue: the script runs on the connection's thread
 
 
 # ---- unit of work -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Entries are added only after the writing transaction commits (a rolled-back batc
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -115,35 +116,47 @@ class _Entry:
 
 
 class TextCache:
-    """Least-recently-used texts and layouts of documents, bounded by their total length in code points."""
+    """Least-recently-used texts and layouts of documents, bounded by their total length in code points.
+
+    Thread-safe: the batch path reads and fills it on the database writer's thread (SQLite), and the event loop
+    fills it after a commit.
+    """
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
         self.chars = 0
         self._entries: OrderedDict[uuid.UUID, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, document_id: uuid.UUID, revision: int, content_hash: str) -> Layout | None:
-        entry = self._entries.get(document_id)
-        if entry is None or entry.revision != revision or entry.content_hash != content_hash:
-            return None
-        self._entries.move_to_end(document_id)
-        return entry.layout
+        with self._lock:
+            entry = self._entries.get(document_id)
+            if entry is None or entry.revision != revision or entry.content_hash != content_hash:
+                return None
+            self._entries.move_to_end(document_id)
+            return entry.layout
 
     def put(self, document_id: uuid.UUID, revision: int, content_hash: str, layout: Layout) -> None:
-        self.discard(document_id)
-        if len(layout.text) > self.max_chars:
-            return
-        self._entries[document_id] = _Entry(revision, content_hash, layout)
-        self.chars += len(layout.text)
-        while self.chars > self.max_chars:
-            _, old = self._entries.popitem(last=False)
-            self.chars -= len(old.layout.text)
+        with self._lock:
+            self._discard(document_id)
+            if len(layout.text) > self.max_chars:
+                return
+            self._entries[document_id] = _Entry(revision, content_hash, layout)
+            self.chars += len(layout.text)
+            while self.chars > self.max_chars:
+                _, old = self._entries.popitem(last=False)
+                self.chars -= len(old.layout.text)
 
     def discard(self, document_id: uuid.UUID) -> None:
+        with self._lock:
+            self._discard(document_id)
+
+    def _discard(self, document_id: uuid.UUID) -> None:
         old = self._entries.pop(document_id, None)
         if old is not None:
             self.chars -= len(old.layout.text)
 
     def clear(self) -> None:
-        self._entries.clear()
-        self.chars = 0
+        with self._lock:
+            self._entries.clear()
+            self.chars = 0

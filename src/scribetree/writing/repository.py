@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, true, update
 from sqlalchemy.orm import defer
 
 from scribetree.core.repository import TenantRepository
@@ -18,8 +18,6 @@ from scribetree.writing.models import (
     Submission,
     WritingSession,
 )
-
-_NO_SYNC = {"synchronize_session": False}  # Core-speed UPDATE/DELETE: the batch path holds no ORM copies
 
 
 class DocumentRepository(TenantRepository[Document]):
@@ -47,72 +45,6 @@ class DocumentRepository(TenantRepository[Document]):
         )
         return (await self.session.execute(stmt)).first()
 
-    async def lock_state(self, document_id: uuid.UUID) -> Row[Any] | None:
-        """The counters a batch needs, the row locked (``FOR UPDATE`` on PostgreSQL; SQLite's writer lock is held
-        already) until the unit of work ends. No text."""
-        stmt = (
-            select(
-                Document.id,
-                Document.revision,
-                Document.content_hash,
-                Document.word_count,
-                Document.status,
-                Document.snapshot_at,
-                Document.chars_since_snapshot,
-            )
-            .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
-            .with_for_update()
-        )
-        return (await self.session.execute(stmt)).first()
-
-    async def set_state(self, document_id: uuid.UUID, **values: Any) -> None:
-        stmt = (
-            update(Document)
-            .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
-            .values(**values)
-            .execution_options(**_NO_SYNC)
-        )
-        await self.session.execute(stmt)
-
-    async def chunks(self, document_id: uuid.UUID) -> list[tuple[int, str]]:
-        """``(ord, text)`` of every chunk in order: the whole text (a text-cache miss, a 409's recovery data)."""
-        stmt = (
-            select(DocumentChunk.ord, DocumentChunk.text)
-            .where(DocumentChunk.tenant_id == self.tenant_id, DocumentChunk.document_id == document_id)
-            .order_by(DocumentChunk.ord)
-        )
-        return [(o, t) for o, t in (await self.session.execute(stmt)).all()]
-
-    async def write_chunks(
-        self,
-        document_id: uuid.UUID,
-        *,
-        update_: list[tuple[int, str]],
-        insert_: list[tuple[int, str]],
-        delete_: list[int],
-        delete_all: bool = False,
-    ) -> None:
-        """Rewrite only the chunks a batch touched (or, ``delete_all``, replace them all)."""
-        scope = (DocumentChunk.tenant_id == self.tenant_id, DocumentChunk.document_id == document_id)
-        if delete_all:
-            await self.session.execute(delete(DocumentChunk).where(*scope).execution_options(**_NO_SYNC))
-        elif delete_:
-            stmt = delete(DocumentChunk).where(*scope, DocumentChunk.ord.in_(delete_)).execution_options(**_NO_SYNC)
-            await self.session.execute(stmt)
-        for ord_, text in update_:
-            stmt = (
-                update(DocumentChunk)
-                .where(*scope, DocumentChunk.ord == ord_)
-                .values(text=text)
-                .execution_options(**_NO_SYNC)
-            )
-            await self.session.execute(stmt)
-        if insert_:
-            await self.session.execute(
-                insert(DocumentChunk),
-                [{"tenant_id": self.tenant_id, "document_id": document_id, "ord": o, "text": t} for o, t in insert_],
-            )
-
 
 class EditBatchRepository(TenantRepository[EditBatch]):
     model = EditBatch
@@ -130,10 +62,6 @@ class EditBatchRepository(TenantRepository[EditBatch]):
             .limit(1)
         )
         return (await self.session.execute(stmt)).first()
-
-    async def append(self, **values: Any) -> None:
-        """Insert one batch row (Core: the batch path keeps no ORM object of it)."""
-        await self.session.execute(insert(EditBatch).values(tenant_id=self.tenant_id, **values))
 
     async def by_seq(self, document_id: uuid.UUID, session_id: uuid.UUID, seq: int) -> EditBatch | None:
         stmt = self.base().where(
@@ -211,37 +139,6 @@ class VersionRepository(TenantRepository[DocumentVersion]):
 class WritingSessionRepository(TenantRepository[WritingSession]):
     model = WritingSession
 
-    async def latest_row(self, document_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
-        """``(id, ended_at)`` of the author's latest writing session (one index lookup)."""
-        stmt = (
-            select(WritingSession.id, WritingSession.ended_at)
-            .where(
-                WritingSession.tenant_id == self.tenant_id,
-                WritingSession.document_id == document_id,
-                WritingSession.user_id == user_id,
-            )
-            .order_by(WritingSession.started_at.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).first()
-
-    async def extend(self, session_id: uuid.UUID, **increments: Any) -> None:
-        """Add to a writing session's counters (``ended_at`` is set, the rest are added)."""
-        values: dict[str, Any] = {}
-        for name, value in increments.items():
-            column = getattr(WritingSession, name)
-            values[name] = value if name == "ended_at" else column + value
-        stmt = (
-            update(WritingSession)
-            .where(WritingSession.tenant_id == self.tenant_id, WritingSession.id == session_id)
-            .values(**values)
-            .execution_options(**_NO_SYNC)
-        )
-        await self.session.execute(stmt)
-
-    async def start(self, **values: Any) -> None:
-        await self.session.execute(insert(WritingSession).values(tenant_id=self.tenant_id, **values))
-
     async def latest(self, document_id: uuid.UUID, user_id: uuid.UUID) -> WritingSession | None:
         stmt = (
             self.base()
@@ -272,3 +169,128 @@ class SubmissionRepository(TenantRepository[Submission]):
     async def of_assignment(self, assignment_id: uuid.UUID) -> list[Submission]:
         stmt = self.base().where(Submission.assignment_id == assignment_id).order_by(Submission.attempt)
         return await self.all(stmt)
+
+
+class BatchStore:
+    """The batch path's statements: sync SQLAlchemy Core on one Connection, every statement tenant-scoped.
+
+    Sync so the whole write transaction of a batch can run in one step (``core.db.run_in_transaction``).
+    """
+
+    def __init__(self, conn: Connection, tenant_id: uuid.UUID) -> None:
+        self.conn, self.tenant_id = conn, tenant_id
+
+    def lock_state(self, document_id: uuid.UUID, session_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
+        """The counters a batch needs (no text), the client session's latest batch (``last_*``, one index lookup)
+        and the author's latest writing session (``ws_*``), in one statement, the document row locked until the
+        unit of work ends. SQLite holds its single writer already. PostgreSQL locks the row first
+        (``FOR UPDATE``) and reads after: a statement that waited for the lock would see the other batch's row
+        update but not the batch it inserted (READ COMMITTED re-checks only the locked row)."""
+        if self.conn.dialect.name != "sqlite":
+            lock = select(Document.id).where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+            if self.conn.execute(lock.with_for_update()).first() is None:
+                return None
+        last = (
+            select(EditBatch.seq, EditBatch.base_revision, EditBatch.revision, EditBatch.content_hash)
+            .where(
+                EditBatch.tenant_id == self.tenant_id,
+                EditBatch.document_id == document_id,
+                EditBatch.session_id == session_id,
+            )
+            .order_by(EditBatch.seq.desc())
+            .limit(1)
+            .subquery()
+        )
+        ws = (
+            select(WritingSession.id, WritingSession.ended_at)
+            .where(
+                WritingSession.tenant_id == self.tenant_id,
+                WritingSession.document_id == document_id,
+                WritingSession.user_id == user_id,
+            )
+            .order_by(WritingSession.started_at.desc())
+            .limit(1)
+            .subquery()
+        )
+        stmt = (
+            select(
+                Document.id,
+                Document.revision,
+                Document.content_hash,
+                Document.word_count,
+                Document.status,
+                Document.snapshot_at,
+                Document.chars_since_snapshot,
+                last.c.seq.label("last_seq"),
+                last.c.base_revision.label("last_base_revision"),
+                last.c.revision.label("last_revision"),
+                last.c.content_hash.label("last_content_hash"),
+                ws.c.id.label("ws_id"),
+                ws.c.ended_at.label("ws_ended_at"),
+            )
+            .select_from(Document)
+            .outerjoin(last, true())
+            .outerjoin(ws, true())
+            .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+        )
+        return self.conn.execute(stmt).first()
+
+    def by_seq(self, document_id: uuid.UUID, session_id: uuid.UUID, seq: int) -> Row[Any] | None:
+        stmt = select(EditBatch.seq, EditBatch.base_revision, EditBatch.revision, EditBatch.content_hash).where(
+            EditBatch.tenant_id == self.tenant_id,
+            EditBatch.document_id == document_id,
+            EditBatch.session_id == session_id,
+            EditBatch.seq == seq,
+        )
+        return self.conn.execute(stmt).first()
+
+    def chunks(self, document_id: uuid.UUID) -> list[tuple[int, str]]:
+        """``(ord, text)`` of every chunk in order: the whole text (a text-cache miss, a 409's recovery data)."""
+        stmt = (
+            select(DocumentChunk.ord, DocumentChunk.text)
+            .where(DocumentChunk.tenant_id == self.tenant_id, DocumentChunk.document_id == document_id)
+            .order_by(DocumentChunk.ord)
+        )
+        return [(o, t) for o, t in self.conn.execute(stmt).all()]
+
+    def write_chunks(
+        self,
+        document_id: uuid.UUID,
+        *,
+        update_: list[tuple[int, str]],
+        insert_: list[tuple[int, str]],
+        delete_: list[int],
+        delete_all: bool = False,
+    ) -> None:
+        """Rewrite only the chunks a batch touched (or, ``delete_all``, replace them all)."""
+        scope = (DocumentChunk.tenant_id == self.tenant_id, DocumentChunk.document_id == document_id)
+        if delete_all:
+            self.conn.execute(delete(DocumentChunk).where(*scope))
+        elif delete_:
+            self.conn.execute(delete(DocumentChunk).where(*scope, DocumentChunk.ord.in_(delete_)))
+        for ord_, text in update_:
+            self.conn.execute(update(DocumentChunk).where(*scope, DocumentChunk.ord == ord_).values(text=text))
+        if insert_:
+            self.conn.execute(
+                insert(DocumentChunk),
+                [{"tenant_id": self.tenant_id, "document_id": document_id, "ord": o, "text": t} for o, t in insert_],
+            )
+
+    def set_state(self, document_id: uuid.UUID, **values: Any) -> None:
+        stmt = update(Document).where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+        self.conn.execute(stmt.values(**values))
+
+    def append_batch(self, **values: Any) -> None:
+        self.conn.execute(insert(EditBatch).values(tenant_id=self.tenant_id, **values))
+
+    def add_version(self, **values: Any) -> None:
+        self.conn.execute(insert(DocumentVersion).values(tenant_id=self.tenant_id, **values))
+
+    def extend_writing_session(self, ws_id: uuid.UUID, ended_at: Any, **increments: int) -> None:
+        """Set ``ended_at`` and add to the counters."""
+        values: dict[str, Any] = {n: getattr(WritingSession, n) + v for n, v in increments.items()}
+        stmt = update(WritingSession).where(WritingSession.tenant_id == self.tenant_id, WritingSession.id == ws_id)
+        self.conn.execute(stmt.values(ended_at=ended_at, **values))
+
+    def start_writing_session(self, **values: Any) -> None:
+        self.conn.execute(insert(WritingSession).values(tenant_id=self.tenant_id, **values))

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import audit, clock
 from scribetree.core.config import settings
-from scribetree.core.db import after_commit
+from scribetree.core.db import after_commit, run_in_transaction
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import assignment_access
 from scribetree.courses.service import course as course_service
@@ -57,6 +58,7 @@ from scribetree.writing.models import (
     WritingSession,
 )
 from scribetree.writing.repository import (
+    BatchStore,
     DocumentRepository,
     EditBatchRepository,
     SubmissionRepository,
@@ -146,6 +148,19 @@ def _stale_state(revision: int, content_hash: str, text: str, sent: int) -> Stal
         "changed in another tab or device). Apply your unsent changes to the current text and send them again.",
         current={"revision": revision, "content_hash": content_hash, "text": text},
     )
+
+
+class _Batch(NamedTuple):
+    seq: int
+    base_revision: int
+    revision: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class _Written:
+    accepted: BatchAccepted
+    layout: chunks.Layout | None  # the new text's layout, for the text cache once the transaction commits
 
 
 # Texts and chunk layouts of documents written recently (this process), checked against (revision, hash).
@@ -285,18 +300,37 @@ class DocumentService:
         await check_edit(read_session or session, ctx, document_id)
         tenant_id = ctx.tenant_id
         assert tenant_id is not None  # check_edit refuses callers outside a tenant
-        docs = DocumentRepository(session, tenant_id)
-        doc = await docs.lock_state(document_id)
+        done = await run_in_transaction(
+            session, lambda conn: self._write_batch(BatchStore(conn, tenant_id), ctx.user_id, document_id, body, parsed)
+        )
+        if done.layout is not None:
+            layout, revision, new_hash = done.layout, done.accepted.revision, done.accepted.content_hash
+            after_commit(session, lambda: _cache_text(document_id, revision, new_hash, layout))
+        return done.accepted
+
+    def _write_batch(
+        self, store: BatchStore, user_id: uuid.UUID, document_id: uuid.UUID, body: BatchCreate, parsed: list[ops.Op]
+    ) -> _Written:
+        """The write transaction of a batch (sync: one step on SQLite's writer, see ``core.db.run_in_transaction``).
+
+        Locks the document row, looks up the session's last batch (one index lookup), applies the ops to the
+        text (from the text cache, or the chunks on a miss), then writes the batch, the touched chunks, the
+        document's counters and the writing session. Raises (nothing written) on any refusal.
+        """
+        doc = store.lock_state(document_id, body.session_id, user_id)
         if doc is None:  # deleted since the access check
             raise DocumentNotFound()
-        batches = EditBatchRepository(session, tenant_id)
-        last = await batches.last_of_session(doc.id, body.session_id)
+        last = (
+            None
+            if doc.last_seq is None
+            else _Batch(doc.last_seq, doc.last_base_revision, doc.last_revision, doc.last_content_hash)
+        )
         if last is not None and body.seq <= last.seq:
-            prior = last if body.seq == last.seq else await batches.by_seq(doc.id, body.session_id, body.seq)
+            prior = last if body.seq == last.seq else store.by_seq(doc.id, body.session_id, body.seq)
             assert prior is not None  # seqs of a session are contiguous from 1
             if prior.content_hash != body.content_hash or prior.base_revision != body.base_revision:
                 raise SeqReused(expected_seq=last.seq + 1)
-            return BatchAccepted(
+            replayed = BatchAccepted(
                 document_id=doc.id,
                 session_id=body.session_id,
                 seq=body.seq,
@@ -304,6 +338,7 @@ class DocumentService:
                 content_hash=prior.content_hash,
                 replayed=True,
             )
+            return _Written(replayed, None)
         if doc.status == DocumentStatus.submitted:
             raise DocumentSubmitted()
         expected = 1 if last is None else last.seq + 1
@@ -313,10 +348,12 @@ class DocumentService:
                 f"seq {expected} on, in order.",
                 expected_seq=expected,
             )
+        layout = _texts.get(doc.id, doc.revision, doc.content_hash)
+        if layout is None:
+            layout = chunks.Layout.of_chunks(store.chunks(doc.id))
+            _texts.put(doc.id, doc.revision, doc.content_hash, layout)
         if body.base_revision != doc.revision:
-            layout = await self._layout(docs, doc)
             raise _stale_state(doc.revision, doc.content_hash, layout.text, body.base_revision)
-        layout = await self._layout(docs, doc)
         applied = ops.apply_counted(layout.text, parsed)
         # Only growth is refused: a document already over a lowered limit can still be shortened.
         if len(applied.text) > settings.WRITING_MAX_DOCUMENT_CHARS and len(applied.text) > len(layout.text):
@@ -331,53 +368,48 @@ class DocumentService:
 
         now = clock.utcnow()
         revision = doc.revision + 1 if applied.changed else doc.revision
-        await batches.append(
+        store.append_batch(
             document_id=doc.id,
             session_id=body.session_id,
             seq=body.seq,
             base_revision=body.base_revision,
             revision=revision,
             content_hash=new_hash,
-            author_user_id=ctx.user_id,
+            author_user_id=user_id,
             ops=[op.to_json() for op in parsed],
             chars_inserted=applied.chars_inserted,
             chars_deleted=applied.chars_deleted,
             received_at=now,
         )
-        state: dict[str, object] = {"last_activity_at": now}
+        state: dict[str, Any] = {"last_activity_at": now}
+        new_layout = None
         if applied.changed:
             plan = chunks.plan(layout, applied.text, parsed)
-            await docs.write_chunks(
+            store.write_chunks(
                 doc.id, update_=plan.update, insert_=plan.insert, delete_=plan.delete, delete_all=plan.rewrite_all
             )
+            new_layout = plan.layout
             since = doc.chars_since_snapshot + applied.chars_inserted + applied.chars_deleted
             state.update(revision=revision, content_hash=new_hash, word_count=doc.word_count + applied.word_delta)
             if (
                 since >= settings.WRITING_SNAPSHOT_CHARS
                 or (now - doc.snapshot_at).total_seconds() >= settings.WRITING_SNAPSHOT_SECONDS
             ):
-                session.add(
-                    DocumentVersion(
-                        tenant_id=tenant_id,
-                        document_id=doc.id,
-                        revision=revision,
-                        kind=VersionKind.auto,
-                        text=applied.text,
-                        content_hash=new_hash,
-                        word_count=state["word_count"],
-                        created_at=now,
-                    )
+                store.add_version(
+                    document_id=doc.id,
+                    revision=revision,
+                    kind=VersionKind.auto,
+                    text=applied.text,
+                    content_hash=new_hash,
+                    word_count=state["word_count"],
+                    created_at=now,
                 )
                 state.update(snapshot_at=now, snapshot_revision=revision, chars_since_snapshot=0)
             else:
                 state["chars_since_snapshot"] = since
-            assert plan.layout is not None
-            new_layout = plan.layout
-            after_commit(session, lambda: _cache_text(doc.id, revision, new_hash, new_layout))
-        await docs.set_state(doc.id, **state)
-        await self._track_session(session, tenant_id, doc.id, ctx.user_id, applied, now)
-        await session.flush()
-        return BatchAccepted(
+        store.set_state(doc.id, **state)
+        self._track_session(store, doc, user_id, applied, now)
+        accepted = BatchAccepted(
             document_id=doc.id,
             session_id=body.session_id,
             seq=body.seq,
@@ -385,26 +417,12 @@ class DocumentService:
             content_hash=new_hash,
             replayed=False,
         )
+        return _Written(accepted, new_layout)
 
-    async def _layout(self, docs: DocumentRepository, doc: Row[Any]) -> chunks.Layout:
-        """The current text and chunk layout: from the text cache when it holds this revision, else the chunks."""
-        layout = _texts.get(doc.id, doc.revision, doc.content_hash)
-        if layout is None:
-            layout = chunks.Layout.of_chunks(await docs.chunks(doc.id))
-            _texts.put(doc.id, doc.revision, doc.content_hash, layout)
-        return layout
-
-    async def _track_session(
-        self,
-        session: AsyncSession,
-        tenant_id: uuid.UUID,
-        document_id: uuid.UUID,
-        user_id: uuid.UUID,
-        applied: ops.Applied,
-        now: datetime,
+    def _track_session(
+        self, store: BatchStore, doc: Row[Any], user_id: uuid.UUID, applied: ops.Applied, now: datetime
     ) -> None:
         """Extend the author's current writing session, or start one after an idle gap (no log scan)."""
-        repo = WritingSessionRepository(session, tenant_id)
         counts = {
             "batches": 1,
             "chars_inserted": applied.chars_inserted,
@@ -413,15 +431,14 @@ class DocumentService:
             "words_removed": applied.words_removed,
             "pastes": applied.pastes,
         }
-        ws = await repo.latest_row(document_id, user_id)
-        if ws is not None:
-            gap = (now - ws.ended_at).total_seconds()
+        if doc.ws_id is not None:  # the author's latest writing session, read with the document row
+            gap = (now - clock.as_utc(doc.ws_ended_at)).total_seconds()
             if gap <= settings.WRITING_SESSION_IDLE_SECONDS:
                 active = max(0, round(gap)) if gap <= settings.WRITING_ACTIVE_GAP_SECONDS else 0
-                await repo.extend(ws.id, ended_at=now, active_seconds=active, **counts)
+                store.extend_writing_session(doc.ws_id, now, active_seconds=active, **counts)
                 return
-        await repo.start(
-            document_id=document_id, user_id=user_id, started_at=now, ended_at=now, active_seconds=0, **counts
+        store.start_writing_session(
+            document_id=doc.id, user_id=user_id, started_at=now, ended_at=now, active_seconds=0, **counts
         )
 
     def _version(
