@@ -325,3 +325,31 @@ async def test_emoji_backspace_and_ime_composition(browser: Browser, server: str
     assert sub.content_hash == ops.content_hash(expected + "!")
     await context.close()
     assert not problems, problems
+
+
+async def test_a_tab_left_open_after_submitting_elsewhere_turns_read_only(
+    browser: Browser, server: str, session: AsyncSession
+) -> None:
+    email, aid = await _setup(session)
+    context = await browser.new_context()
+    problems: list[str] = []
+    first = await _sign_in(context, server, email)
+    second = await context.new_page()
+    for page in (first, second):
+        _watch(page, problems)
+        await page.goto(f"{server}/assignments/{aid}/write")
+        await expect(page.locator("#save-status")).to_have_text("Saved")
+    await first.get_by_label("Your writing").click()
+    await first.keyboard.type("Finished essay.")
+    await first.get_by_role("button", name="Submit…").click()
+    await first.get_by_role("button", name="Submit now").click()
+    await first.get_by_text("Submitted (attempt 1).").wait_for()
+
+    await second.get_by_label("Your writing").click()  # it has not looked at the server since it opened
+    await second.keyboard.type("Late thought.")
+    await expect(second.locator("#save-status")).to_have_text("Submitted — read-only", timeout=8000)
+    assert await second.get_by_label("Your writing").get_attribute("readonly") is not None
+    await expect(second.get_by_label("Your version (not saved)")).to_have_value("Late thought.")
+    assert await _server_text(session, aid) == "Finished essay."
+    await context.close()
+    assert not [p for p in problems if "409 (Conflict)" not in p], problems

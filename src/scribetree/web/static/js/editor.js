@@ -14,7 +14,7 @@
 // kept and the local text is offered to copy, never dropped silently.
 
 const SEND_EVERY_MS = 2000;
-const POLL_MS = 10000;
+const POLL_MS = 30000; // while idle; also whenever the tab becomes visible again
 const ORPHAN_MS = 90000; // longer than Chrome's slowest timer in a hidden tab (once a minute)
 const KEY_PREFIX = "scribetree.editor.";
 const MAX_OPS_PER_BATCH = 400;
@@ -459,7 +459,7 @@ class Editor {
       this.shadow = this.ackText;
       if (lost) this.conflictNotice(local, "This document was submitted (in another tab or device), so your latest changes could not be saved.");
       this.persist();
-      this.setReadOnly(true);
+      this.setReadOnly(!lost); // the notice with the text to copy says it already
     } else if (status === 413 && code === "BatchTooLarge" && batch.ops.length > 1) {
       const half = Math.ceil(batch.ops.length / 2);
       this.maxOps = Math.max(1, Math.min(this.maxOps, half));
