@@ -8,12 +8,15 @@ author or the group edits it; staff who can see it but try to edit get 403 ``Stu
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from scribetree.core.errors import NotFound
 from scribetree.courses.service import AssignmentAccess, assignment_access
@@ -85,13 +88,64 @@ async def access_document(
     return DocumentAccess(document=doc, access=acc)
 
 
+# ---- the batch path's access check, cached ----------------------------------------------------------------
+# A student sends a batch every ~2 s; the answer to "may this caller edit this document" changes only when a
+# course, its roster, an assignment or its groups change. Positive answers are kept EDIT_ACCESS_TTL seconds and
+# all dropped the moment a unit of work in this process commits a change to one of those tables (the generation
+# below); a change made by another process (another app node, a CLI command) is seen within the TTL
+# (docs/security.md). Sign-in, membership and the session itself are checked on every request (tenancy.auth).
+
+EDIT_ACCESS_TTL = 5.0  # seconds
+_ACCESS_TABLES = frozenset(
+    {"courses", "course_members", "assignments", "assignment_groups", "assignment_group_members"}
+)
+_STALE = "writing.edit_access_stale"
+_edit_ok: dict[tuple[object, ...], tuple[float, int]] = {}
+_generation = 0
+
+
+def _touches_access(table: object) -> bool:
+    return getattr(table, "name", None) in _ACCESS_TABLES
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush: object) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if _touches_access(getattr(obj, "__table__", None)):
+            session.info[_STALE] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and _touches_access(
+        getattr(state.statement, "table", None)
+    ):
+        state.session.info[_STALE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_edit_access(session: Session) -> None:
+    global _generation
+    if session.info.pop(_STALE, False):
+        _generation += 1
+        _edit_ok.clear()
+
+
 async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> None:
     """``access_document(..., Need.edit)`` without loading the document (the batch path: no text, no lock).
 
-    The batch path runs this on the request's read session, before its short write transaction.
+    The batch path runs this on the request's read session, before its short write transaction. A positive
+    answer is cached (see above); a refusal is never cached.
     """
     if ctx.tenant_id is None:
         raise DocumentNotFound()
+    key = (ctx.tenant_id, ctx.user_id, ctx.role, ctx.is_support_session, document_id)
+    now = time.monotonic()
+    hit = _edit_ok.get(key)
+    if hit is not None and hit[0] > now and hit[1] == _generation:
+        return
+    generation = _generation  # taken before reading: a change committed meanwhile makes this entry stale
     doc = await DocumentRepository(session, ctx.tenant_id).ownership(document_id)
     if doc is None:
         raise DocumentNotFound()
@@ -103,3 +157,6 @@ async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.
         if acc.course_role == STUDENT:
             raise DocumentNotFound()
         raise StudentsOnly()
+    if len(_edit_ok) >= 100_000:
+        _edit_ok.clear()
+    _edit_ok[key] = (now + EDIT_ACCESS_TTL, generation)
