@@ -353,3 +353,27 @@ async def test_a_tab_left_open_after_submitting_elsewhere_turns_read_only(
     assert await _server_text(session, aid) == "Finished essay."
     await context.close()
     assert not [p for p in problems if "409 (Conflict)" not in p], problems
+
+
+async def test_a_paste_larger_than_a_batch_is_saved_in_pieces(
+    browser: Browser, server: str, session: AsyncSession
+) -> None:
+    email, aid = await _setup(session)
+    context = await browser.new_context()
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    problems: list[str] = []
+    page = await _sign_in(context, server, email)
+    _watch(page, problems)
+    await page.goto(f"{server}/assignments/{aid}/write")
+    await expect(page.locator("#save-status")).to_have_text("Saved")
+    big = ("Forty-two 😀 words and more. " * 11_000)[:300_000]  # ~330,000 bytes: more than one batch may carry
+    await page.get_by_label("Your writing").click()
+    await page.evaluate("text => navigator.clipboard.writeText(text)", big)
+    await page.keyboard.press("Control+V")
+    await expect(page.locator("#save-status")).to_have_text("Saved", timeout=15000)
+    assert await _server_text(session, aid) == big
+    batches = (await session.execute(select(EditBatch).where(EditBatch.revision > 0))).scalars().all()
+    await session.commit()
+    assert len(batches) >= 2 and all(op["kind"] == "paste" for b in batches for op in b.ops if op["kind"] != "focus")
+    await context.close()
+    assert not problems, problems

@@ -308,10 +308,20 @@ class Editor {
         this.buffer.push({ kind, t, pos, len: cpCount(removed), _p: start, _l: removed.length });
       }
       if (inserted) {
-        if (type === "insertFromPaste") {
-          this.buffer.push({ kind: "paste", t, pos, text: inserted, seen_in_doc: before.includes(inserted), _p: start, _l: 0 });
-        } else {
-          this.buffer.push({ kind: "insert", t, pos, text: inserted, _p: start, _l: 0 });
+        const paste = type === "insertFromPaste";
+        const extra = paste ? { seen_in_doc: before.includes(inserted) } : {};
+        // A very long paste goes in pieces that each fit a batch (at most 3 bytes of UTF-8 per UTF-16 unit).
+        const size = Math.max(2, Math.floor(this.maxBytes / 3));
+        let p16 = start;
+        let cp = pos;
+        for (let i = 0; i < inserted.length;) {
+          let j = Math.min(inserted.length, i + size);
+          if (j < inserted.length && isHigh(inserted.charCodeAt(j - 1))) j--;
+          const piece = inserted.slice(i, j);
+          this.buffer.push({ kind: paste ? "paste" : "insert", t, pos: cp, text: piece, ...extra, _p: p16, _l: 0 });
+          p16 += piece.length;
+          cp += cpCount(piece);
+          i = j;
         }
       }
     }
