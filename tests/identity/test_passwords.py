@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from scribetree.core.config import settings
 from scribetree.identity import passwords
 
 
@@ -27,5 +28,5 @@ async def test_hashing_threads_run_below_the_event_loop_priority():
     loop_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     hash_nice, name = await passwords._off_loop(niceness)
     assert name.startswith("argon2")
-    assert hash_nice == min(19, loop_nice + passwords.HASH_THREAD_NICENESS)
+    assert hash_nice == min(19, loop_nice + settings.PASSWORD_HASH_NICENESS)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_nice  # the loop is untouched

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     ARGON2_TIME_COST: int = Field(default=2, ge=1)
     ARGON2_PARALLELISM: int = Field(default=1, ge=1)
     PASSWORD_HASH_CONCURRENCY: int = Field(default=2, ge=1, le=64)  # threads hashing at once
+    # how much lower the hashing threads run than the event loop (Linux nice, 0-19): a sign-in storm queues
+    # for the hash instead of slowing everyone already working
+    PASSWORD_HASH_NICENESS: int = Field(default=10, ge=0, le=19)
 
     RESET_LINK_MINUTES: int = Field(default=60, ge=5)
     INVITE_LINK_DAYS: int = Field(default=7, ge=1)

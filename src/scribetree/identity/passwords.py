@@ -2,8 +2,9 @@
 
 Parameters follow the OWASP Password Storage Cheat Sheet (m=19 MiB, t=2, p=1); they are settings so a
 deployment can raise them. Hashing runs on its own small pool of threads (``PASSWORD_HASH_CONCURRENCY``)
-at a lower CPU priority (nice +10 on Linux, per thread): argon2 releases the GIL, so during a sign-in storm
-the event loop keeps serving everyone else first and the storm queues for the hashing threads.
+at a lower CPU priority (``PASSWORD_HASH_NICENESS``, default nice +10, per thread on Linux): argon2
+releases the GIL, so during a sign-in storm the event loop keeps serving everyone else first and the
+storm queues for the hashing threads.
 """
 
 from __future__ import annotations
@@ -60,13 +61,13 @@ def _hasher() -> PasswordHasher:
 
 
 T = TypeVar("T")
-HASH_THREAD_NICENESS = 10
 
 
 def _lower_priority() -> None:
     with contextlib.suppress(AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
         tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + HASH_THREAD_NICENESS))
+        lower = os.getpriority(os.PRIO_PROCESS, tid) + settings.PASSWORD_HASH_NICENESS
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, lower))
 
 
 @functools.cache
