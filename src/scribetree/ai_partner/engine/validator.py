@@ -12,7 +12,11 @@ Rules (each failure is a machine reason code):
   "thesis:", "something like", ...), no embedded statement longer than 12 words after "that/whether/if/mean"
   (``smuggled_statement``), no run of 6 of the student's words unquoted (``copies_student_text``), no near
   copy of a student sentence with edits (``rewrites_student_sentence``: several 3-grams with content words
-  shared with the draft), no overlap with the end of the student's last sentence (``completes_student_sentence``).
+  shared with the draft, or most of a sentence's content words, stemmed), no overlap with the end of the
+  student's last sentence (``completes_student_sentence``).
+* Grounded: besides the vocabulary of talking about writing (``banks.QUESTION_VOCABULARY``) and the
+  student's own words, a question may bring in at most two content words (``introduces_new_content``): a
+  question that brings more is supplying the content ("Does it disrupt sleep, which lowers grades?").
 * Appropriate: the question's Bloom level (from its verbs) is at most ``max_bloom`` (``bloom_too_high``); the
   kind is allowed (``kind_not_allowed``) and suits the stage when a suitable kind was allowed
   (``kind_not_for_stage``); a refusal is one of the fixed refusal sentences (``refusal_not_standard``).
@@ -24,8 +28,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from scribetree.ai_partner.engine.analysis import MAX_QUOTE_WORDS, STOPWORDS, normalise, words
-from scribetree.ai_partner.engine.banks import REFUSAL_TEXTS, STAGE_KINDS
+from scribetree.ai_partner.engine.analysis import MAX_QUOTE_WORDS, STOPWORDS, normalise, split_sentences, words
+from scribetree.ai_partner.engine.banks import QUESTION_VOCABULARY, REFUSAL_TEXTS, STAGE_KINDS
 from scribetree.ai_partner.engine.types import HelpKind, PartnerRequest, Verdict, bloom_rank
 
 MAX_ITEMS = 3
@@ -33,6 +37,7 @@ MAX_QUESTION_WORDS = 40
 MAX_EMBEDDED_WORDS = 12
 MAX_QUOTES_PER_ITEM = 2
 MAX_ITEM_CHARS = 400
+MAX_NEW_CONTENT_WORDS = 2
 
 QUOTE_RE = re.compile(
     r'"([^"\n]{0,600})"|\u201c([^\u201d\n]{0,600})\u201d|\u00ab([^\u00bb\n]{0,600})\u00bb|\u201e([^\u201c\u201d\n]{0,600})[\u201c\u201d]'
@@ -137,7 +142,7 @@ _BLOOM_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "evaluate",
         re.compile(
             r"\b(convinc\w*|justify|justif\w*|strongest|weakest|most important|judge|assess|"
-            r"agree|persuad\w*|best supports?|how well|worth|hardest|least sure|evaluate)\b"
+            r"agree|persuad\w*|best supports?|how well|worth|hardest|evaluate)\b"
         ),
     ),
     (
@@ -179,12 +184,51 @@ class DraftIndex:
         return " " + " ".join(words(self.draft + "\n" + self.extra)) + " "
 
     @cached_property
+    def quotable_stems(self) -> frozenset[str]:
+        return frozenset(_stem(w) for w in self.quotable.split())
+
+    @cached_property
     def draft_words(self) -> str:
         return " " + " ".join(words(self.draft)) + " "
 
     @cached_property
+    def sentence_stems(self) -> list[frozenset[str]]:
+        """Content stems of each sentence (of the head and tail of a very long draft, as the analysis reads)."""
+        text = self.draft if len(self.draft) <= 24_000 else self.draft[:12_000] + "\n" + self.draft[-12_000:]
+        out = []
+        for sentence in split_sentences(text):
+            stems = _content_stems(words(sentence))
+            if len(stems) >= 4:
+                out.append(stems)
+        return out
+
+    @cached_property
     def tail_words(self) -> list[str]:
         return words(self.draft[-600:])[-20:]
+
+
+def _stem(word: str) -> str:
+    return word[:5]
+
+
+_VOCAB_STEMS = frozenset(_stem(w) for w in QUESTION_VOCABULARY)
+
+
+_SUFFIXES = ("ing", "ed", "es", "s")
+_NOT_CONTENT = frozenset({"mean", "means", "meant", "quoted", "would", "could", "should", "what", "which"})
+
+
+def _content_stems(ws: list[str]) -> frozenset[str]:
+    out = set()
+    for w in ws:
+        if w in STOPWORDS or w in _NOT_CONTENT or len(w) < 3:
+            continue
+        for suf in _SUFFIXES:
+            if w.endswith(suf) and len(w) - len(suf) >= 3:
+                w = w[: -len(suf)]
+                break
+        out.add(w)
+    return frozenset(out)
 
 
 def _unquoted(item: str) -> tuple[str, list[str]]:
@@ -250,6 +294,9 @@ def check_item(item: str, request: PartnerRequest, index: DraftIndex) -> list[st
         if len(after) > MAX_EMBEDDED_WORDS:
             reasons.append("smuggled_statement")
             break
+    novel = {w for w in own if _is_content(w) and _stem(w) not in _VOCAB_STEMS and _stem(w) not in index.quotable_stems}
+    if len(novel) > MAX_NEW_CONTENT_WORDS:
+        reasons.append("introduces_new_content")
     if len(own) >= 6:
         for gram in _ngrams(own, 6):
             if (" " + " ".join(gram) + " ") in index.draft_words:
@@ -260,6 +307,13 @@ def check_item(item: str, request: PartnerRequest, index: DraftIndex) -> list[st
         hits = sum(1 for g in grams3 if (" " + " ".join(g) + " ") in index.draft_words)
         if hits >= 3 and hits >= 0.3 * len(grams3):
             reasons.append("rewrites_student_sentence")
+    own_stems = _content_stems(own)
+    if len(own_stems) >= 4 and "rewrites_student_sentence" not in reasons:
+        for stems in index.sentence_stems:
+            shared = len(own_stems & stems)
+            if shared >= 4 and shared >= 0.6 * len(stems):
+                reasons.append("rewrites_student_sentence")
+                break
     tail = index.tail_words
     if len(tail) >= 3 and own:
         tail_grams = {g for g in _ngrams(tail, 3) if sum(_is_content(w) for w in g) >= 2}
