@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scribetree import __version__
+from scribetree.ai_partner.endpoints import router as ai_partner_router
 from scribetree.compliance.endpoints import router as audit_router
 from scribetree.core import http
 from scribetree.core.config import settings
@@ -79,6 +80,7 @@ def create_app() -> FastAPI:
     app.include_router(courses_router, prefix="/api/v1")
     app.include_router(writing_router, prefix="/api/v1")
     app.include_router(feedback_router, prefix="/api/v1")
+    app.include_router(ai_partner_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(web_router)
