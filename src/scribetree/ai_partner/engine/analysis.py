@@ -306,8 +306,8 @@ TRANSITIONS = (
 MAX_QUOTE_WORDS = 12
 # A very long draft is analysed on a bounded window: the head (the thesis usually lives there) and the tail
 # (where the student is writing). This keeps every answer fast on 100,000-character drafts.
-_HEAD_CHARS = 12_000
-_TAIL_CHARS = 12_000
+_HEAD_CHARS = 6_000
+_TAIL_CHARS = 10_000
 
 
 def normalise(text: str) -> str:
@@ -318,7 +318,9 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [w.casefold().replace("\u2019", "'") for w in WORD_RE.findall(unicodedata.normalize("NFKC", text))]
+    """The words of a text, case-folded, curly apostrophes made straight."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
+    return WORD_RE.findall(folded)
 
 
 def content_words(text: str) -> set[str]:
@@ -346,21 +348,26 @@ def short_span(sentence: str, max_words: int = 8) -> str:
     return sentence[start:end]
 
 
+def _marker_re(markers: tuple[str, ...]) -> re.Pattern[str]:
+    worded = sorted((m for m in markers if m[0].isalnum()), key=len, reverse=True)
+    other = [m for m in markers if not m[0].isalnum()]
+    parts = []
+    if worded:
+        parts.append(r"(?<!\w)(?:" + "|".join(re.escape(m) for m in worded) + r")(?!\w)")
+    if other:
+        parts.append("|".join(re.escape(m) for m in other))
+    return re.compile("|".join(parts))
+
+
+_MARKER_RES: dict[int, re.Pattern[str]] = {}
+
+
 def _has_marker(lowered: str, markers: tuple[str, ...]) -> str | None:
-    for m in markers:
-        if not m[0].isalnum():
-            if m in lowered:
-                return m
-            continue
-        i = lowered.find(m)
-        while i != -1:
-            before_ok = i == 0 or not lowered[i - 1].isalnum()
-            j = i + len(m)
-            after_ok = j >= len(lowered) or not lowered[j].isalnum()
-            if before_ok and after_ok:
-                return m
-            i = lowered.find(m, i + 1)
-    return None
+    pattern = _MARKER_RES.get(id(markers))
+    if pattern is None:
+        pattern = _MARKER_RES[id(markers)] = _marker_re(markers)
+    m = pattern.search(lowered)
+    return m.group(0) if m else None
 
 
 @dataclass(frozen=True)
@@ -391,18 +398,20 @@ class Analysis:
         return self.word_count == 0
 
 
-def _window(draft: str) -> str:
+def analysis_window(draft: str) -> str:
     if len(draft) <= _HEAD_CHARS + _TAIL_CHARS:
         return draft
     return draft[:_HEAD_CHARS] + "\n\n" + draft[-_TAIL_CHARS:]
 
 
-def analyse(draft: str) -> Analysis:
+def analyse(draft: str, *, word_count: int | None = None) -> Analysis:
+    """Analyse a draft. ``word_count`` may be passed when the caller has already split the draft into words."""
     draft = (draft or "").replace("\x00", "")
-    word_count = len(WORD_RE.findall(draft))
+    if word_count is None:
+        word_count = len(WORD_RE.findall(draft))
     if word_count == 0:
         return Analysis(word_count=0, paragraphs=())
-    text = _window(draft)
+    text = analysis_window(draft)
     paragraphs = tuple(
         Paragraph(i, tuple(ss))
         for i, ss in enumerate(s for s in (split_sentences(p) for p in _PARAGRAPH_RE.split(text)) if s)
@@ -434,8 +443,9 @@ def analyse(draft: str) -> Analysis:
             if not _has_marker(opening[:40], TRANSITIONS):
                 missing.append(p.index)
 
-    counts = Counter(w for w in words(text) if len(w) > 3 and w not in STOPWORDS)
-    threshold = max(4, word_count // 60) if len(draft) == len(text) else max(4, len(WORD_RE.findall(text)) // 60)
+    window_words = words(text)
+    counts = Counter(w for w in window_words if len(w) > 3 and w not in STOPWORDS)
+    threshold = max(4, len(window_words) // 60)
     repeated = tuple((w, c) for w, c in counts.most_common(5) if c >= threshold)
 
     lengths = [len(WORD_RE.findall(s)) for s in sentences]

@@ -266,8 +266,8 @@ def build_answer(request: PartnerRequest, *, fell_back: bool = False, verdicts: 
     """The built-in engine's answer (without latency, which ``answer`` measures). Always passes the validator."""
     request = _bounded(request)
     intent = classify(request.question)
-    a = analyse(request.draft)
     index = index_for(request)
+    a = analyse(request.draft, word_count=len(index.draft_word_list))
     seed = _seed(request)
     kind = choose_kind(request, intent)
     count = _LEVEL_COUNT.get(request.level, 1)

@@ -28,7 +28,14 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from scribetree.ai_partner.engine.analysis import MAX_QUOTE_WORDS, STOPWORDS, normalise, split_sentences, words
+from scribetree.ai_partner.engine.analysis import (
+    MAX_QUOTE_WORDS,
+    STOPWORDS,
+    analysis_window,
+    normalise,
+    split_sentences,
+    words,
+)
 from scribetree.ai_partner.engine.banks import QUESTION_VOCABULARY, REFUSAL_TEXTS, STAGE_KINDS
 from scribetree.ai_partner.engine.types import HelpKind, PartnerRequest, Verdict, bloom_rank
 
@@ -181,20 +188,26 @@ class DraftIndex:
 
     @cached_property
     def quotable(self) -> str:
-        return " " + " ".join(words(self.draft + "\n" + self.extra)) + " "
+        return self.draft_words + " ".join(words(self.extra)) + " "
 
     @cached_property
     def quotable_stems(self) -> frozenset[str]:
-        return frozenset(_stem(w) for w in self.quotable.split())
+        unique = set(self.draft_word_list)
+        unique.update(words(self.extra))
+        return frozenset(_stem(w) for w in unique)
+
+    @cached_property
+    def draft_word_list(self) -> list[str]:
+        return words(self.draft)
 
     @cached_property
     def draft_words(self) -> str:
-        return " " + " ".join(words(self.draft)) + " "
+        return " " + " ".join(self.draft_word_list) + " "
 
     @cached_property
     def sentence_stems(self) -> list[frozenset[str]]:
         """Content stems of each sentence (of the head and tail of a very long draft, as the analysis reads)."""
-        text = self.draft if len(self.draft) <= 24_000 else self.draft[:12_000] + "\n" + self.draft[-12_000:]
+        text = analysis_window(self.draft)
         out = []
         for sentence in split_sentences(text):
             stems = _content_stems(words(sentence))
