@@ -647,3 +647,18 @@ class TestAccessMatrix:
             if r.status_code != expected:
                 failures.append(f"{name}: expected {expected}, got {r.status_code} {r.text[:160]}")
         assert not failures, "\n".join(failures)
+
+
+class TestConcurrentBudget:
+    async def test_requests_sent_at_once_cannot_overrun_the_budget(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession, doc: Document
+    ) -> None:
+        import asyncio
+
+        await set_ai(session, klass.assignment, reflection_required=False, budget_per_hour=2, budget_per_day=2)
+        c = await client_for(klass.student, klass.tenant)
+        url = f"/api/v1/documents/{doc.id}/partner"
+        answers = await asyncio.gather(*(c.post(url, json={"question": f"Is part {i} clear?"}) for i in range(6)))
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [200, 200, 429, 429, 429, 429], [r.text[:120] for r in answers]
+        assert await count(session, AiExchange) == 2

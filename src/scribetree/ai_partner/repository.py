@@ -62,6 +62,18 @@ class ReflectionRepository(TenantRepository[AiReflection]):
 class ExchangeRepository(TenantRepository[AiExchange]):
     model = AiExchange
 
+    async def lock_budget(self, document_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Serialise budget checks of one student on one document until the transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock on a key derived from both ids (requests sent at the same
+        moment would otherwise all count the same usage). SQLite needs none: its single writer serialises them.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        key = int.from_bytes(document_id.bytes[:8], "big") ^ int.from_bytes(user_id.bytes[8:], "big")
+        key = key - (1 << 64) if key >= (1 << 63) else key  # a signed bigint
+        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
     async def for_document(self, document_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[AiExchange]:
         stmt = self.base().where(AiExchange.document_id == document_id)
         if user_id is not None:
