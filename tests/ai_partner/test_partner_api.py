@@ -662,3 +662,86 @@ class TestConcurrentBudget:
         codes = sorted(r.status_code for r in answers)
         assert codes == [200, 200, 429, 429, 429, 429], [r.text[:120] for r in answers]
         assert await count(session, AiExchange) == 2
+
+
+class TestQueryCounts:
+    async def _activity(self, session: AsyncSession, klass: Klass, students: int) -> None:
+        from scribetree.courses.models import CourseRole
+        from tests.factories.courses import create_course_member
+
+        for i in range(students):
+            who = await create_course_member(session, klass.course, klass.tenant, CourseRole.student)
+            d = await create_document(session, klass.assignment, owner=who, text=f"Draft number {i} about sleep.")
+            session.add_all(
+                [
+                    AiReflection(
+                        tenant_id=klass.tenant.id,
+                        document_id=d.id,
+                        user_id=who.id,
+                        kind="initial",
+                        text=f"Reflection {i}",
+                        word_count=2,
+                        scores={},
+                        flags=[],
+                        total=10,
+                        gamed=False,
+                        accepted=True,
+                        typed_ratio=1.0,
+                        pasted_chars=0,
+                        seconds_spent=60,
+                        level_before="basic",
+                        level_after="standard",
+                    ),
+                    AiLevelChange(
+                        tenant_id=klass.tenant.id,
+                        document_id=d.id,
+                        user_id=who.id,
+                        from_level="basic",
+                        to_level="standard",
+                        reason="Up.",
+                    ),
+                    AiExchange(
+                        tenant_id=klass.tenant.id,
+                        document_id=d.id,
+                        assignment_id=klass.assignment.id,
+                        user_id=who.id,
+                        question="Is it clear?",
+                        answer={"questions": ["What is your claim?"], "refusal": None, "bank_version": "t"},
+                        provider="builtin",
+                        verdicts=[{"ok": True, "reasons": []}],
+                        level="standard",
+                    ),
+                ]
+            )
+        await session.commit()
+
+    async def _selects(self, session: AsyncSession, call: Any) -> int:
+        from sqlalchemy import event
+
+        found: list[str] = []
+
+        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                found.append(statement)
+
+        engine = session.bind.sync_engine  # type: ignore[union-attr]
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            await call()
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        await session.commit()
+        return len(found)
+
+    async def test_the_summary_costs_the_same_for_2_and_6_students(
+        self, klass: Klass, ctx_for: CtxFor, session: AsyncSession
+    ) -> None:
+        ctx = await ctx_for(klass.instructor, klass.tenant)
+        await self._activity(session, klass, 2)
+        small = await self._selects(session, lambda: partner.summary(session, session, ctx, klass.assignment.id))
+        await self._activity(session, klass, 4)
+        result = await partner.summary(session, session, ctx, klass.assignment.id)
+        await session.commit()
+        assert len(result.students) == 6
+        large = await self._selects(session, lambda: partner.summary(session, session, ctx, klass.assignment.id))
+        assert small == large, (small, large)
