@@ -89,6 +89,11 @@ async def test_compliant_provider_answers(vendor: VendorServer, provider: str) -
     assert "evidence" in user and "This matters because" in user
 
 
+async def test_text_that_is_not_valid_utf8_is_sent_safely(vendor: VendorServer) -> None:
+    ans = await answer(_req(question="Why \ud800?", draft=DRAFT + " \udfff"), _config(vendor, "anthropic", "compliant"))
+    assert ans.provider == "anthropic" and not ans.fell_back
+
+
 async def test_base_url_with_v1_suffix_is_accepted(vendor: VendorServer) -> None:
     config = ProviderConfig("openai_compatible", base_url=vendor.base_url + "/v1/", api_key=API_KEY, model="compliant")
     ans = await answer(_req(), config)

@@ -268,6 +268,7 @@ def build_answer(request: PartnerRequest, *, fell_back: bool = False, verdicts: 
     intent = classify(request.question)
     index = index_for(request)
     a = analyse(request.draft, word_count=len(index.draft_word_list))
+    index.window_sentences = [s for p in a.paragraphs for s in p.sentences]
     seed = _seed(request)
     kind = choose_kind(request, intent)
     count = _LEVEL_COUNT.get(request.level, 1)

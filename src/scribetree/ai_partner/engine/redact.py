@@ -61,4 +61,10 @@ def excerpt(draft: str, limit: int = EXCERPT_CHARS) -> str:
 def minimise(question: str, draft: str, names: Iterable[str] = ()) -> tuple[str, str]:
     """What may be sent out: the redacted question (bounded) and a redacted excerpt of the draft."""
     names = tuple(names)
-    return redact((question or "")[:QUESTION_CHARS], names), redact(excerpt(draft), names)
+    question = _valid_text((question or "")[:QUESTION_CHARS])
+    return redact(question, names), redact(_valid_text(excerpt(draft)), names)
+
+
+def _valid_text(text: str) -> str:
+    """Lone surrogates (possible in text from a browser) cannot be sent as UTF-8: replace them."""
+    return text.encode("utf-8", "replace").decode("utf-8")

@@ -185,6 +185,7 @@ class DraftIndex:
 
     draft: str
     extra: str = ""  # the student's question, the title and the instructions: quotable too
+    window_sentences: list[str] | None = None  # the analysis's sentences, when it has already split them
 
     @cached_property
     def quotable(self) -> str:
@@ -207,9 +208,11 @@ class DraftIndex:
     @cached_property
     def sentence_stems(self) -> list[frozenset[str]]:
         """Content stems of each sentence (of the head and tail of a very long draft, as the analysis reads)."""
-        text = analysis_window(self.draft)
+        sentences = self.window_sentences
+        if sentences is None:
+            sentences = split_sentences(analysis_window(self.draft))
         out = []
-        for sentence in split_sentences(text):
+        for sentence in sentences:
             stems = _content_stems(words(sentence))
             if len(stems) >= 4:
                 out.append(stems)
