@@ -386,6 +386,9 @@ class TestRules:
         await set_ai(session, klass.assignment, exam_mode=True, reflection_required=False)
         r = await c.post(ask, json={"question": "Is my thesis clear?"})
         assert r.status_code == 409 and r.json()["error"] == "PartnerDisabled" and "Exam mode" in r.json()["detail"]
+        r = await c.post(f"/api/v1/documents/{doc.id}/reflections", json=reflection())
+        assert r.status_code == 409 and r.json()["error"] == "PartnerDisabled"  # exam mode turns off everything
+        assert await count(session, AiReflection) == 0
         await set_ai(session, klass.assignment, stages={"brainstorm": {"enabled": False}}, reflection_required=False)
         r = await c.post(ask, json={"question": "Is my thesis clear?"})
         assert r.status_code == 409 and "Brainstorm stage" in r.json()["detail"] and r.json()["stage"] == "brainstorm"

@@ -80,14 +80,15 @@ async def put_ai_settings(
     "/documents/{document_id}/reflections",
     response_model=ReflectionResult,
     operation_id="partner:reflect",
-    responses=_errors(403, 422),
+    responses=_errors(403, 409, 422),
 )
 async def post_reflection(
     document_id: uuid.UUID, body: ReflectionCreate, ctx: auth.PartnerWrite, read: ReadSession, session: WriteSession
-) -> ReflectionResult:
+) -> ReflectionResult | JSONResponse:
     """Write a reflection (the document's student): it is scored per dimension with reasons and how to improve,
-    checked for gaming, stored, and may move the access level one step (``level_change``)."""
-    return await partner_service.reflect(read, session, ctx, document_id, body)
+    checked for gaming, stored, and may move the access level one step (``level_change``). In exam mode: 409
+    ``PartnerDisabled``."""
+    return await _with_details(partner_service.reflect(read, session, ctx, document_id, body))
 
 
 @router.post(

@@ -247,10 +247,15 @@ class PartnerService:
         document_id: uuid.UUID,
         body: ReflectionCreate,
     ) -> ReflectionResult:
-        """Score a reflection, store it and move the level at most one step (gamed ones never raise it)."""
+        """Score a reflection, store it and move the level at most one step (gamed ones never raise it).
+
+        Refused in exam mode (409 ``PartnerDisabled``): exam mode turns off everything of the partner.
+        """
         doc, acc = await self._student_document(read, ctx, document_id)
         settings, valid = load_settings(acc.assignment.ai_settings)
         eff = effective(settings, valid, current_stage(acc.assignment.stages, clock.utcnow()))
+        if settings.exam_mode:
+            raise PartnerDisabled(eff.reason, stage=eff.stage)
         tenant_id = _tenant(ctx)
         reflections = ReflectionRepository(session, tenant_id)
         # Everything from here on reads and writes in the write transaction, so two reflections sent at once
