@@ -306,6 +306,9 @@ TRANSITIONS = (
 )
 
 MAX_QUOTE_WORDS = 12
+_NOT_TOPICS = frozenset(m for m in (*CLAIM_MARKERS, *VAGUE_WORDS, *TRANSITIONS) if " " not in m) | frozenset(
+    {"think", "know", "knows", "people", "because", "would", "could", "should", "about"}
+)
 # A very long draft is analysed on a bounded window: the head (the thesis usually lives there) and the tail
 # (where the student is writing). This keeps every answer fast on 100,000-character drafts.
 _HEAD_CHARS = 4_000
@@ -471,5 +474,5 @@ def analyse(draft: str, *, word_count: int | None = None) -> Analysis:
         first_sentence=sentences[0] if sentences else "",
         last_sentence=last,
         last_sentence_complete=complete,
-        topic_words=tuple(w for w, _ in counts.most_common(8)),
+        topic_words=tuple(w for w, _ in counts.most_common(20) if w not in _NOT_TOPICS and not w.endswith("ly"))[:8],
     )

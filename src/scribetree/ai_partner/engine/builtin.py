@@ -149,9 +149,22 @@ class Intent:
 
 def classify(question: str) -> Intent:
     low = " ".join((question or "")[:MAX_QUESTION_CHARS].casefold().split())
-    req = next((name for name, p in _REQUEST_PATTERNS if p.search(low)), None)
+    # An attempt to change the rules wins over everything else; then the first kind of writing request named.
+    patterns = sorted(_REQUEST_PATTERNS, key=lambda item: item[0] != "other")
+    req = next((name for name, p in patterns if p.search(low)), None)
+    # "How can I fix ...?" asks how to do it oneself: not a request that the partner write (unless it also
+    # says "for me" or asks the partner to do it, or tries to change the rules).
+    if req not in (None, "other") and _SELF_DIRECTED.search(low) and not _DELEGATED.search(low):
+        req = None
     kind = next((k for k, p in _KIND_PATTERNS if p.search(low)), None)
     return Intent(kind=kind, request=req)
+
+
+_SELF_DIRECTED = re.compile(
+    r"\b(how (can|do|should|could|would|might) i|what (can|should|could) i|where (can|should|do) i|"
+    r"how to|can i|should i|do i need to|how would i)\b"
+)
+_DELEGATED = re.compile(r"\b(for me|(can|could|will|would) you|you (write|fix|rewrite|do|give|make|finish))\b")
 
 
 def _seed(request: PartnerRequest) -> int:
