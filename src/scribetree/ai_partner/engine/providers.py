@@ -135,7 +135,7 @@ def _base(url: str) -> str:
 
 
 def user_message(request: PartnerRequest, kind: HelpKind, count: int) -> str:
-    question, draft = minimise(request.question, request.draft)
+    question, draft = (_fence(t) for t in minimise(request.question, request.draft))
     bloom = (request.max_bloom or "remember").lower()
     payload = {
         "stage": request.stage or "unknown",
@@ -150,6 +150,11 @@ def user_message(request: PartnerRequest, kind: HelpKind, count: int) -> str:
         "<student_draft_excerpt>\n" + draft + "\n</student_draft_excerpt>\n"
         'Reply with {"questions": [...]} only.'
     )
+
+
+def _fence(text: str) -> str:
+    """The student's text cannot close the tags that mark it as data ("</student_draft_excerpt>")."""
+    return text.replace("<", "\u2039").replace(">", "\u203a")
 
 
 def parse_questions(text: str) -> list[str]:
