@@ -4,6 +4,7 @@ lets a non-question sentence longer than the quote limit through."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -92,6 +93,14 @@ def test_bad_answers_fail_with_a_reason(questions: tuple[str, ...], reason: str)
     v = validate(questions, _req(), kind=HelpKind.evidence)
     assert not v.ok
     assert reason in v.reasons, v.reasons
+
+
+def test_huge_items_are_rejected_quickly() -> None:
+    huge = ("that " * 40_000) + "?"
+    started = time.perf_counter()
+    v = validate((huge, huge, huge), _req(), kind=HelpKind.evidence)
+    assert time.perf_counter() - started < 0.5
+    assert not v.ok and "question_too_long" in v.reasons
 
 
 def test_kind_and_refusal_rules() -> None:

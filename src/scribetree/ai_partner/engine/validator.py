@@ -265,8 +265,8 @@ def check_item(item: str, request: PartnerRequest, index: DraftIndex) -> list[st
     text = (item or "").strip()
     if not text:
         return ["empty_item"]
-    if len(text) > MAX_ITEM_CHARS:
-        reasons.append("question_too_long")
+    if len(text) > MAX_ITEM_CHARS:  # nothing that long is a question; do not spend time on the other checks
+        return ["question_too_long"]
     if not text.endswith("?"):
         reasons.append("not_a_question")
     if "\n" in item.strip() or _LIST_RE.search(text):
