@@ -87,6 +87,9 @@ def test_good_answers_pass(questions: tuple[str, ...]) -> None:
         (('Does "a" "lot" "of" fit here?',), "too_many_quotes"),
         (('What does "a lot mean?',), "unbalanced_quotes"),
         (("What could you write instead, something like this?",), "suggests_wording"),
+        (("What if your thesis argued that phones at night cost teens sleep and grades?",), "proposes_content"),
+        (("Could your conclusion say that schools should ban phones?",), "proposes_content"),
+        (("Would the next sentence be like phones harm teens?",), "proposes_content"),
     ],
 )
 def test_bad_answers_fail_with_a_reason(questions: tuple[str, ...], reason: str) -> None:

@@ -14,6 +14,8 @@ Rules (each failure is a machine reason code):
   copy of a student sentence with edits (``rewrites_student_sentence``: several 3-grams with content words
   shared with the draft, or most of a sentence's content words, stemmed), no overlap with the end of the
   student's last sentence (``completes_student_sentence``).
+* No proposed content: "What if your thesis argued that ...?", "Could your conclusion say that ...?"
+  (``proposes_content``).
 * Grounded: besides the vocabulary of talking about writing (``banks.QUESTION_VOCABULARY``) and the
   student's own words, a question may bring in at most two content words (``introduces_new_content``): a
   question that brings more is supplying the content ("Does it disrupt sleep, which lowers grades?").
@@ -133,6 +135,13 @@ _WORDING_RE = re.compile(
     r"replace .{0,40} with|change .{0,40} to|instead of .{0,40} (write|say|use)|outline:|conclusion:|"
     r"introduction:|paragraph:|as follows|the answer is|i would write|i'd write|let me write|i wrote|"
     r"how about:|what about:|consider this:|consider writing|like this)\b|:\s*$",
+    re.IGNORECASE,
+)
+_PROPOSES_RE = re.compile(
+    r"\b(thesis|conclusion|introduction|intro|topic sentence|opening|first sentence|last sentence|next sentence|"
+    r"claim|argument|point|essay|paragraph)\s+((could|might|should|would|will|must|can)\s+)?(be|say|says|said|"
+    r"argue|argues|argued|state|states|stated|read|reads|claim|claims|claimed|were|was|is|become|go|goes)\s+"
+    r"(that|something|like|:)",
     re.IGNORECASE,
 )
 _EMBED_RE = re.compile(r"\b(that|whether|what if|if|mean|means|meant|saying|say|claim|argue|argues)\b", re.IGNORECASE)
@@ -304,6 +313,8 @@ def check_item(item: str, request: PartnerRequest, index: DraftIndex) -> list[st
             reasons.append("quote_not_from_student")
     if _WORDING_RE.search(unquoted):
         reasons.append("suggests_wording")
+    if _PROPOSES_RE.search(unquoted):
+        reasons.append("proposes_content")
     low_unquoted = unquoted.casefold()
     for m in _EMBED_RE.finditer(low_unquoted):
         after = [w for w in words(low_unquoted[m.end() :]) if w != "quoted"]
