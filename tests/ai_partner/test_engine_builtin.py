@@ -19,7 +19,7 @@ from scribetree.ai_partner.engine import (
     validate,
 )
 from scribetree.ai_partner.engine.analysis import analyse
-from scribetree.ai_partner.engine.banks import REFUSALS, STAGE_KINDS, TEMPLATES
+from scribetree.ai_partner.engine.banks import LAST_RESORT, REFUSALS, SELF_HELP, STAGE_KINDS, TEMPLATES
 from scribetree.ai_partner.engine.builtin import classify
 from scribetree.ai_partner.engine.validator import classify_bloom
 
@@ -234,6 +234,12 @@ def test_every_template_passes_the_validator_when_grounded() -> None:
         req = _req("help?", draft=draft, allowed=frozenset({t.kind}), stage=next(iter(t.stages)))
         v = validate((filled,), req, kind=t.kind)
         assert v.reasons in ((), ("kind_not_for_stage",)), (t.id, v.reasons)
+
+
+def test_every_self_help_and_last_resort_question_passes_the_validator() -> None:
+    req = _req("help?", draft="A short draft about phones.", max_bloom="understand")
+    for q in [*(q for qs in SELF_HELP.values() for q in qs), *LAST_RESORT]:
+        assert validate((q,), req, kind=None).ok, q
 
 
 def test_template_ids_are_unique_and_bank_is_versioned() -> None:

@@ -89,6 +89,9 @@ def test_good_answers_pass(questions: tuple[str, ...]) -> None:
         (("What could you write instead, something like this?",), "suggests_wording"),
         (("What if your thesis argued that phones at night cost teens sleep and grades?",), "proposes_content"),
         (("Could your conclusion say that schools should ban phones?",), "proposes_content"),
+        (("Why not open with the idea that social media harms teenagers?",), "suggests_wording"),
+        (("Would it help to mention that teens lose sleep?",), "suggests_wording"),
+        (("Have you considered arguing that a ban helps?",), "suggests_wording"),
         (("Would the next sentence be like phones harm teens?",), "proposes_content"),
     ],
 )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from scribetree.ai_partner.engine.types import HelpKind, Level
 
-BANK_VERSION = "2026-11-26.1"
+BANK_VERSION = "2026-11-26.2"
 
 ALL_STAGES = frozenset({"brainstorm", "outline", "draft", "revise", "edit"})
 EARLY = frozenset({"brainstorm", "outline"})
@@ -227,7 +227,7 @@ SELF_HELP: dict[str, tuple[str, ...]] = {
         "Who are you writing for, and what do they need first?",
     ),
     "fix": (
-        "Which sentence do you feel least sure about, and why?",
+        "Which sentence do you feel least sure about?",
         "What happens to the meaning when you read that sentence aloud?",
         "Which rule would you check first?",
     ),
@@ -238,7 +238,7 @@ SELF_HELP: dict[str, tuple[str, ...]] = {
     ),
     "translate": (
         "Which idea are you trying to express in your own words?",
-        "Which word is hardest to find in the language you are writing in?",
+        "Which word do you still need in the language you are writing in?",
         "How would you describe that idea to a classmate?",
     ),
     "continue": (

@@ -137,6 +137,12 @@ _WORDING_RE = re.compile(
     r"how about:|what about:|consider this:|consider writing|like this)\b|:\s*$",
     re.IGNORECASE,
 )
+_NUDGE_RE = re.compile(
+    r"\b(why not|would it help to|have you (thought about|considered)|did you consider|what about|how about|"
+    r"maybe|perhaps|you might|you may want to|consider)\s+(open|start|begin|end|say|writ|use|using|add|put|mention|"
+    r"stat|argu|includ|conclud)\w*",
+    re.IGNORECASE,
+)
 _PROPOSES_RE = re.compile(
     r"\b(thesis|conclusion|introduction|intro|topic sentence|opening|first sentence|last sentence|next sentence|"
     r"claim|argument|point|essay|paragraph)\s+((could|might|should|would|will|must|can)\s+)?(be|say|says|said|"
@@ -312,6 +318,8 @@ def check_item(item: str, request: PartnerRequest, index: DraftIndex) -> list[st
         if qw and (" " + " ".join(qw) + " ") not in index.quotable:
             reasons.append("quote_not_from_student")
     if _WORDING_RE.search(unquoted):
+        reasons.append("suggests_wording")
+    if _NUDGE_RE.search(unquoted) and "suggests_wording" not in reasons:
         reasons.append("suggests_wording")
     if _PROPOSES_RE.search(unquoted):
         reasons.append("proposes_content")
