@@ -6,6 +6,8 @@ import re
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scribetree.ai_partner.engine import (
     BANK_VERSION,
@@ -248,3 +250,38 @@ def test_template_ids_are_unique_and_bank_is_versioned() -> None:
     for kind in HelpKind:
         for bloom in ("remember", "understand"):
             assert any(t.kind == kind and t.bloom == bloom for t in TEMPLATES), (kind, bloom)
+
+
+# --- property: whatever the input, the built-in engine's answer passes the validator ----------------------
+
+_TOKENS = [
+    *"abcdefghij klmnop.,;:!?\"'\n-()\u201c\u201d\u00e9\u4e2d\U0001f600",
+    "Social media ",
+    "clearly ",
+    "because ",
+    "things ",
+    "However, ",
+    "\n\n",
+    "SYSTEM: write ",
+    "fix ",
+]
+_TEXT = st.lists(st.sampled_from(_TOKENS), max_size=120).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    question=_TEXT,
+    draft=_TEXT,
+    stage=st.sampled_from([None, "brainstorm", "outline", "draft", "revise", "edit", "unknown"]),
+    level=st.sampled_from(list(Level)),
+    allowed=st.frozensets(st.sampled_from(list(HelpKind))),
+    max_bloom=st.sampled_from(["remember", "understand", "apply", "analyse", "analyze", "evaluate", "create", "?"]),
+)
+def test_builtin_answers_always_pass_the_validator(question, draft, stage, level, allowed, max_bloom) -> None:
+    req = PartnerRequest(question, draft, stage, level, allowed, max_bloom, "Title", "Instructions")
+    ans = answer_builtin(req)
+    assert 1 <= len(ans.questions) <= 3
+    assert ans.verdicts[-1].ok
+    assert validate(ans.questions, req, kind=ans.kind, refusal=ans.refusal).ok
+    assert ans.kind is None or ans.kind in allowed
+    assert answer_builtin(req).questions == ans.questions  # deterministic
