@@ -7,7 +7,8 @@ The behaviour is chosen by the model name in the request:
 * ``misbehave``: always tries to write the essay (paragraphs, outlines, "Here is your thesis: ...", the ideal
   continuation of the student's sentence, questions that smuggle prose); each call uses the next trick;
 * ``slow`` (sleeps past the client's timeout), ``error500``, ``garbage`` (HTML with status 200), ``wrongshape``
-  (valid JSON without the vendor's fields), ``emptyjson`` ({"questions": []}).
+  (valid JSON without the vendor's fields), ``badjson`` (broken JSON inside a valid envelope), ``emptyjson``
+  ({"questions": []}).
 
 The test sets ``completion`` (the ideal completion of the student's last sentence) and ``thesis`` on the
 server before asking; the misbehaving provider uses them, and the check looks for them in what is shown.
@@ -105,6 +106,8 @@ class VendorServer:
             return Response("<html><body>Bad gateway, sorry</body></html>", status_code=200, media_type="text/html")
         if model == "wrongshape":
             return JSONResponse({"unexpected": True, "choices": "nope", "content": 5})
+        if model == "badjson":  # the vendor's envelope is fine; the text inside is broken JSON
+            return '{"questions": ["What is your main point?", "Why'
         if model == "emptyjson":
             return json.dumps({"questions": []})
         if model == "misbehave":

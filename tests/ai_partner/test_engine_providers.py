@@ -119,6 +119,7 @@ async def test_base_url_with_v1_suffix_is_accepted(vendor: VendorServer) -> None
         ("garbage", "provider_bad_response"),
         ("wrongshape", "provider_bad_response"),
         ("emptyjson", "no_questions"),
+        ("badjson", "not_a_question"),
         ("misbehave", None),
     ],
 )
