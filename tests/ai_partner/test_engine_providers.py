@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -208,6 +209,26 @@ async def test_circuit_breaker_opens_then_half_opens(vendor: VendorServer) -> No
     fifth = await answer(_req(), healthy)
     assert not fifth.fell_back and fifth.provider == "anthropic"
     assert breakers.get(healthy).state == "closed"
+
+
+async def test_a_cancelled_trial_call_does_not_keep_the_breaker_shut(vendor: VendorServer) -> None:
+    clock = FakeClock()
+    breakers.clock = clock
+    slow = _config(vendor, "anthropic", "slow", timeout_s=5)
+    breaker = breakers.get(slow)
+    for _ in range(3):
+        breaker.record_failure()
+    clock.now += 31  # half-open
+    task = asyncio.create_task(answer(_req(), slow))
+    for _ in range(200):
+        if vendor.calls:
+            break
+        await asyncio.sleep(0.01)
+    assert breaker.trial_in_flight
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert breaker.allow()  # the next request may try again
 
 
 def test_breaker_unit() -> None:

@@ -260,6 +260,9 @@ async def ask_external(
             breaker.record_failure()
             verdicts.append(Verdict(ok=False, reasons=(exc.code,)))
             continue
+        except BaseException:  # cancelled (the caller gave up) or a bug: a half-open trial must not stay taken
+            breaker.trial_in_flight = False
+            raise
         breaker.record_success()
         verdict = validate(tuple(questions), request, kind=kind, refusal=refusal, index=index)
         verdicts.append(verdict)
