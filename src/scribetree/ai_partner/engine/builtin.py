@@ -45,7 +45,7 @@ _REQUEST_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(continue|finish (it|this|my|the)|complete (it|this|my|the)|carry on|keep going|"
             r"next sentence|what comes next|"
-            r"end (of )?my (sentence|paragraph|essay)|rest of (my|the))\b"
+            r"end (of )?my (sentence|paragraph|essay)|rest of (my|the)|contin\u00faa|weiterschreib\w*)\b"
         ),
     ),
     (
@@ -59,7 +59,8 @@ _REQUEST_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "fix",
         re.compile(
-            r"\b(fix|correct|proofread|edit (it|this|my)|check my (grammar|spelling)|"
+            r"\b(fix|correct (it|this|my|the|these|them|all|mistakes|errors)|proofread|edit (it|this|my)|"
+            r"check my (grammar|spelling)|korrigier\w*|corrig\w*|"
             r"grammar check|spell ?check|make (it|this) (correct|right|better|perfect)|improve (it|this|my))\b"
         ),
     ),
@@ -76,7 +77,7 @@ _REQUEST_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b((write|compose|draft) (it|this|me|my|an?|the|for me|some|one)|generate|give me (a|an|the|my|some)|"
             r"produce|create (a|an|the|my)|make (me )?(a|an|the) (thesis|outline|essay|paragraph|"
             r"conclusion|introduction|intro|summary)|outline for me|do my|do it for me|"
-            r"can you (just )?do|type (it|this))\b"
+            r"can you (just )?do|type (it|this)|schreib\w*|escrib\w*|\u00e9cri\w*|r\u00e9dige\w*|redact\w*|scrivi\w*)\b"
         ),
     ),
     (
