@@ -9,11 +9,12 @@ from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
 from scribetree.web.ops.routes import router as ops
+from scribetree.web.partner.routes import router as partner
 from scribetree.web.public.routes import router as public
 from scribetree.web.review.routes import router as review
 from scribetree.web.signin.routes import router as signin
 from scribetree.web.writing.routes import router as writing
 
 router = APIRouter(include_in_schema=False)
-for part in (signin, public, home, admin, courses, writing, review, ops, dev):
+for part in (signin, public, home, admin, courses, writing, partner, review, ops, dev):
     router.include_router(part)

@@ -27,6 +27,7 @@ from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
 from scribetree.tenancy.context import AuthContext
 from scribetree.web.pages import parse_id, redirect, render
+from scribetree.web.partner.routes import panel_state
 from scribetree.writing import auth
 from scribetree.writing.access import Need, access_document
 from scribetree.writing.exceptions import NoGroup, StudentsOnly
@@ -117,6 +118,19 @@ async def write_page(
         "limits": read.limits.model_dump(),
         "api": "/api/v1",
     }
+    submitted = doc.status == DocumentStatus.submitted
+    # The document may have been created by this request: the write session sees it, the read one not yet.
+    partner = await panel_state(write, ctx, doc.id, submitted)
+    partner_data = {
+        "documentId": str(doc.id),
+        "api": "/api/v1",
+        "due": partner.reflection_due,
+        "minWords": partner.min_words,
+        "followUpMin": partner.follow_up_min,
+        "followUp": partner.follow_up,
+        "required": partner.reflection_required,
+        "available": partner.available,
+    }
     return await render(
         request,
         "writing/write.html",
@@ -129,6 +143,8 @@ async def write_page(
         closed=late and a.late_policy == "reject",
         may_reopen=may_reopen,
         editor_data=editor_data,
+        partner=partner,
+        partner_data=partner_data,
         **common,
     )
 
