@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # how much lower the hashing threads run than the event loop (Linux nice, 0-19): a sign-in storm queues
     # for the hash instead of slowing everyone already working
     PASSWORD_HASH_NICENESS: int = Field(default=10, ge=0, le=19)
+    # password checks in progress at once per process; more sign-ins wait in line holding nothing
+    SIGNIN_CONCURRENCY: int = Field(default=4, ge=1, le=256)
 
     RESET_LINK_MINUTES: int = Field(default=60, ge=5)
     INVITE_LINK_DAYS: int = Field(default=7, ge=1)

@@ -51,17 +51,18 @@ class UnitOfWorkRoute(APIRoute):
         async def run(request: Request) -> Response:
             request.state.after_sessions = []
             try:
-                response = await handler(request)
-            except ScribetreeError as exc:
-                await finish_request_sessions(request, ok=exc.commits_work)
+                try:
+                    response = await handler(request)
+                except ScribetreeError as exc:
+                    await finish_request_sessions(request, ok=exc.commits_work)
+                    raise
+                except BaseException:
+                    await finish_request_sessions(request, ok=False)
+                    raise
+                await finish_request_sessions(request, ok=response.status_code < 400)
+                return response
+            finally:  # whatever happened, exactly once (it gives back what the request held, e.g. a sign-in place)
                 await _run_after_sessions(request)
-                raise
-            except BaseException:
-                await finish_request_sessions(request, ok=False)
-                raise
-            await finish_request_sessions(request, ok=response.status_code < 400)
-            await _run_after_sessions(request)
-            return response
 
         return run
 
@@ -82,8 +83,10 @@ def after_sessions(request: Request, op: AfterSessions) -> bool:
 
 
 async def _run_after_sessions(request: Request) -> None:
-    pending: list[AfterSessions] = request.state.after_sessions
+    pending: list[AfterSessions] | None = getattr(request.state, "after_sessions", None)
     request.state.after_sessions = None
+    if not pending:
+        return
     for op in pending:
         try:
             await op()

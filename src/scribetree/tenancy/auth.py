@@ -7,6 +7,8 @@ cannot act with the user's cookie. Tokens are not sent by browsers on their own,
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from datetime import timedelta
 from typing import Annotated
 
@@ -158,10 +160,41 @@ def clear_session_cookie(response: Response) -> None:
 
 
 async def signin_limits(request: Request) -> None:
-    """The per-address limit on password attempts (sign-in, an invitation for an existing account); each
-    account's own protection is the lockout in ``identity.authenticate``."""
+    """The per-address limit on password attempts (sign-in, an invitation for an existing account), then a
+    place in the sign-in admission queue. Each account's own protection is the lockout in
+    ``identity.authenticate``.
+
+    Admission: at most ``SIGNIN_CONCURRENCY`` password checks are past this point at once in a process;
+    the rest wait here holding nothing (no connection, no hash buffer). A storm of sign-ins then queues at
+    the door instead of filling the connection pool and the event loop with half-done sign-ins while the
+    people already working wait behind them. The place is given back when the request's sessions have
+    closed (``after_sessions``), whatever the outcome.
+    """
     ip = request.client.host if request.client else "unknown"
     await ratelimit.hit(settings.RATE_LIMIT_SIGNIN, "signin-ip", ip, "Too many sign-in attempts from your network.")
+    gate = _admission()
+    await gate.acquire()
+    if not after_sessions(request, _released(gate)):
+        gate.release()  # not in a unit-of-work route: nothing to hold the place for
+
+
+def _released(gate: asyncio.Semaphore):  # type: ignore[no-untyped-def]
+    async def release() -> None:
+        gate.release()
+
+    return release
+
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _admission() -> asyncio.Semaphore:
+    """One admission queue per event loop (a semaphore belongs to the loop it first waited on)."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(settings.SIGNIN_CONCURRENCY)
+    return gate
 
 
 # Route aliases
