@@ -10,6 +10,14 @@ const dataEl = document.getElementById("partner-data");
 const panel = document.getElementById("partner-panel");
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
+// the same words as web/partner/routes.py KIND_LABELS
+const KIND_LABELS = {
+  brainstorming: "Brainstorming questions",
+  organisation: "Organisation questions",
+  evidence: "Evidence and reasoning questions",
+  clarity: "Clarity questions",
+  grammar_explanation: "Grammar explanations",
+};
 const WORD = /[A-Za-zÀ-ÖØ-öø-ÿ']+/g;
 export const countWords = (text) => (text.match(WORD) ?? []).length;
 
@@ -196,8 +204,17 @@ class Partner {
     box.querySelector("[data-level-description]").textContent = level.description;
     box.querySelector("[data-level-change]").textContent = change
       ? `(changed from ${change.from_level} to ${change.to_level}: ${change.reason})` : "";
-    box.querySelector("[data-used-hour]").textContent = String(level.used_last_hour);
-    box.querySelector("[data-used-day]").textContent = String(level.used_last_day);
+    const kinds = level.kinds.map((k) => KIND_LABELS[k] ?? k);
+    box.querySelector("[data-level-allows]").replaceChildren(
+      document.createTextNode(`Allows: ${kinds.length ? kinds.join(", ") : "no kind of help in this stage"}. Requests: `),
+      el("span", level.used_last_hour),
+      document.createTextNode(` of ${level.budget_per_hour} this hour, `),
+      el("span", level.used_last_day),
+      document.createTextNode(` of ${level.budget_per_day} today.`),
+    );
+    const [hour, day] = box.querySelectorAll("[data-level-allows] span");
+    hour.dataset.usedHour = "";
+    day.dataset.usedDay = "";
   }
 
   async waitForSave() {
