@@ -159,5 +159,11 @@ async def test_reflect_ask_follow_up_and_the_educator_sees_it(
     await expect(page.locator('[data-entry="exchange"]')).to_contain_text(QUESTION)
     await expect(page.locator('[data-entry="exchange"] .partner-questions li')).to_have_count(n)
     await expect(page.locator('[data-entry="reflection"]').first).to_contain_text(REFLECTION)
+    # the educator's pages on a phone: no sideways scrolling
+    await page.set_viewport_size({"width": 375, "height": 740})
+    for url in (page.url, f"{server}/assignments/{aid}/partner", f"{server}/assignments/{aid}/partner/settings"):
+        await page.goto(url)
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
+    await page.screenshot(path=str(SCREENSHOTS / "scribetree-partner-settings-phone.png"), full_page=True)
     await context.close()
     assert not problems, problems
