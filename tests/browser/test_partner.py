@@ -145,6 +145,12 @@ async def test_reflect_ask_follow_up_and_the_educator_sees_it(
     await panel.scroll_into_view_if_needed()
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await panel.screenshot(path=str(SCREENSHOTS / "scribetree-partner-panel-phone.png"))
+    # the student's own history: the reflections and the exchange, in order
+    await panel.get_by_role("link", name="Partner log").click()
+    await expect(page.locator('[data-entry="exchange"]')).to_contain_text(QUESTION)
+    await expect(page.locator('[data-entry="reflection"]')).to_have_count(2)
+    await expect(page.locator('[data-entry="reflection"]').last).to_contain_text(FOLLOW_UP)
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await context.close()
 
     # the educator: class view, then the student's history with the exchange
