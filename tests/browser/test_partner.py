@@ -63,6 +63,7 @@ async def test_reflect_ask_follow_up_and_the_educator_sees_it(
     student_email, teacher_email, aid = await _setup(session)
     problems: list[str] = []
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
     page = await _sign_in(context, server, student_email, problems)
     await page.goto(f"{server}/assignments/{aid}/write")
     status = page.locator("#save-status")
@@ -125,7 +126,11 @@ async def test_reflect_ask_follow_up_and_the_educator_sees_it(
     await expect(panel.get_by_role("heading", name="What will you change?")).to_be_visible()
     await expect(panel.get_by_role("button", name="Ask a question")).to_be_hidden()
     await box.click()
-    await page.keyboard.type(FOLLOW_UP)
+    pasted = "paragraph two."
+    await page.keyboard.type(FOLLOW_UP.removesuffix(pasted))
+    await page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
+    await page.keyboard.press("Control+V")  # a real paste: reported as pasted, not typed
+    await expect(box).to_have_value(FOLLOW_UP)
     await expect(panel.locator("#reflection-count")).to_have_text("8 of 5 words")
     await panel.get_by_role("button", name="Send the reflection").click()
     await expect(panel.locator("#partner-status")).to_contain_text("Reflection accepted")
@@ -134,6 +139,7 @@ async def test_reflect_ask_follow_up_and_the_educator_sees_it(
     await session.commit()
     assert [str(getattr(r.kind, "value", r.kind)) for r in rows] == ["initial", "follow_up"]
     assert all(r.accepted for r in rows)
+    assert rows[-1].pasted_chars == len(pasted) and rows[-1].text == FOLLOW_UP
     # the level and what it allows follow the server's level after the follow-up
     level = Level(rows[-1].level_after)
     await expect(panel.locator("[data-level]")).to_have_text(level.value.capitalize())
