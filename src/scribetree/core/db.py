@@ -235,17 +235,14 @@ class _InTransaction:
         return getattr(self._dbapi, name)
 
 
-_lent: dict[int, tuple[Any, Engine]] = {}
-
-
-def _sync_engine_for(dbapi_connection: Any) -> Engine:
-    """A sync SQLAlchemy engine over one sqlite3 connection (made once per connection, used on its thread only)."""
-    found = _lent.get(id(dbapi_connection))
-    if found is not None and found[0] is dbapi_connection:
-        return found[1]
-    lent = _InTransaction(dbapi_connection)
-    engine = create_engine("sqlite://", creator=lambda: lent, poolclass=StaticPool, pool_reset_on_return=None)
-    _lent[id(dbapi_connection)] = (dbapi_connection, engine)
+def _sync_engine_for(driver: Any) -> Engine:
+    """A sync SQLAlchemy engine over the aiosqlite connection's sqlite3 connection, made once and kept on the
+    driver connection (so it lives and goes with it); used on that connection's own thread only."""
+    engine: Engine | None = getattr(driver, "_scribetree_sync_engine", None)
+    if engine is None:
+        lent = _InTransaction(driver._conn)
+        engine = create_engine("sqlite://", creator=lambda: lent, poolclass=StaticPool, pool_reset_on_return=None)
+        driver._scribetree_sync_engine = engine
     return engine
 
 
@@ -263,9 +260,10 @@ async def run_in_transaction(session: AsyncSession, script: Callable[[Connection
     conn = await session.connection()  # begins the transaction (BEGIN IMMEDIATE on the writer)
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection  # aiosqlite.Connection: a thread that owns a sqlite3 connection
+    engine = _sync_engine_for(driver)
 
     def step() -> T:
-        with _sync_engine_for(driver._conn).connect() as sync:
+        with engine.connect() as sync:
             return script(sync)
 
     session.info["wrote"] = True
