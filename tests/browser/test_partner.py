@@ -121,6 +121,7 @@ async def test_reflect_ask_follow_up_and_the_educator_sees_it(
     await session.commit()
     assert exchange.question == QUESTION and exchange.answer["questions"] == shown
     assert exchange.provider == "builtin" and not exchange.fell_back
+    await page.screenshot(path=str(SCREENSHOTS / "scribetree-partner-editor.png"), full_page=True)
 
     # the follow-up: "What will you change?", then the partner is open again
     await expect(panel.get_by_role("heading", name="What will you change?")).to_be_visible()

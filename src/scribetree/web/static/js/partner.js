@@ -130,6 +130,12 @@ class Partner {
       document.createTextNode(" words."),
     );
     hint.lastChild.previousSibling.dataset.min = "";
+    if (kind === "follow_up") {
+      // read in order: the partner's questions, then "What will you change?", then its scores
+      this.scores.hidden = true;
+      this.answer.after(this.reflect);
+      this.reflect.after(this.scores);
+    }
     this.textBox.value = "";
     this.resetTiming();
     this.updateCount();
