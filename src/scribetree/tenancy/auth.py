@@ -8,13 +8,19 @@ cannot act with the user's cookie. Tokens are not sent by browsers on their own,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import weakref
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from scribetree.core import clock, ratelimit
+from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
 from scribetree.core.db import ReadSession, unit_of_work
 from scribetree.core.errors import Forbidden, ScribetreeError, Unauthorized
@@ -52,10 +58,76 @@ async def current_context(request: Request, session: ReadSession) -> AuthContext
             raise Unauthorized("This API token is not valid: it may be mistyped, expired or revoked.")
         await _touch(lambda s: identity.touch_token(s, ctx.tenant_id, ctx.token_id), request, "token")
     elif cookie := request.cookies.get(settings.SESSION_COOKIE):
-        ctx = await access.context_from_session(session, cookie, meta)
+        ctx = await _session_context(session, cookie, meta)
         if ctx is not None:
             await _touch(lambda s: identity.touch_session(s, ctx.session_id), request, "session")
     request.state.auth_ctx = ctx
+    return ctx
+
+
+# ---- a short cache of cookie sign-ins ---------------------------------------------------------------------
+# Every request of a signed-in browser resolved its cookie (session, user, tenant, membership: four queries).
+# A resolved context is kept SESSION_CACHE_TTL seconds. Within this process it is dropped the moment a unit of
+# work commits a change to a session (other than its last-seen time), a user, a membership, a tenant or a
+# support grant (sign-out, sign-out everywhere, a password change, deactivation, suspension). A change made by
+# another process (another app node, a CLI command) or a session reaching its expiry is seen within the TTL
+# (docs/security.md). Failed lookups are never cached; API tokens are not cached.
+
+SESSION_CACHE_TTL = 5.0  # seconds
+_AUTH_TABLES = frozenset({"user_sessions", "users", "memberships", "tenants", "support_access_grants"})
+_BOOKKEEPING = frozenset({"last_seen_at"})  # the once-a-minute touch changes nothing a context depends on
+_AUTH_STALE = "tenancy.auth_stale"
+_contexts: dict[bytes, tuple[float, int, AuthContext]] = {}
+_auth_generation = 0
+
+
+def _table_name(obj: object) -> str | None:
+    return getattr(obj, "name", None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_auth_flush(session: Session, _flush: object) -> None:
+    # A new row (a sign-in's session) cannot make a cached context stale; changed and deleted rows can.
+    for obj in (*session.dirty, *session.deleted):
+        if _table_name(getattr(obj, "__table__", None)) in _AUTH_TABLES:
+            session.info[_AUTH_STALE] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_auth_statement(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    stmt = state.statement
+    if _table_name(getattr(stmt, "table", None)) not in _AUTH_TABLES:
+        return
+    if state.is_update:
+        columns = {getattr(k, "key", k) for k in getattr(stmt, "_values", None) or {}}
+        if columns and columns <= _BOOKKEEPING:
+            return
+    state.session.info[_AUTH_STALE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_contexts(session: Session) -> None:
+    global _auth_generation
+    if session.info.pop(_AUTH_STALE, False):
+        _auth_generation += 1
+        _contexts.clear()
+
+
+async def _session_context(session: AsyncSession, cookie: str, meta: RequestMeta) -> AuthContext | None:
+    key = hashlib.sha256(cookie.encode()).digest()
+    now = clock.utcnow().timestamp()  # the app's clock: expiry checks that depend on time move with it
+    hit = _contexts.get(key)
+    if hit is not None and hit[0] > now and hit[1] == _auth_generation:
+        return replace(hit[2], meta=meta)  # this request's address and id in audit entries
+    generation = _auth_generation  # taken before reading: a change committed meanwhile makes the entry stale
+    ctx = await access.context_from_session(session, cookie, meta)
+    if ctx is not None:
+        if len(_contexts) >= 100_000:
+            _contexts.clear()
+        _contexts[key] = (now + SESSION_CACHE_TTL, generation, ctx)
     return ctx
 
 
