@@ -3,7 +3,7 @@
 Sits at the top of the layer stack (beside ``app``); no domain imports it.
 """
 
-from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiReflection
+from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiProviderSettings, AiReflection
 from scribetree.core.audit import AuditChainHead, AuditEvent
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
@@ -24,6 +24,7 @@ from scribetree.writing.notification_models import Notification
 __all__ = [
     "AiExchange",
     "AiLevelChange",
+    "AiProviderSettings",
     "AiReflection",
     "ApiToken",
     "Assignment",

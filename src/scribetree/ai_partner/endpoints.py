@@ -12,7 +12,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from scribetree.ai_partner import auth
+from scribetree.ai_partner.providers_settings import provider_settings as provider_settings_service
 from scribetree.ai_partner.schemas import (
+    AiProviderRead,
+    AiProviderUpdate,
     AiSettings,
     AiSettingsRead,
     AssignmentSummary,
@@ -136,3 +139,22 @@ async def get_partner_summary(
     """Per student: requests, level, reflection scores over time and an over-reliance signal (course staff only;
     students get 403 ``PartnerStaffOnly``; audited)."""
     return await partner_service.summary(session, audit_session, ctx, assignment_id)
+
+
+@router.get("/ai-provider", response_model=AiProviderRead, operation_id="ai_provider:get", responses=_errors(403))
+async def get_ai_provider(ctx: auth.ProviderSettingsAdmin, session: ReadSession) -> AiProviderRead:
+    """The institution's AI provider (institution admins): ``builtin`` (no network) until an admin configures
+    Anthropic or an OpenAI-compatible endpoint. The API key is never returned: ``api_key_set`` and
+    ``api_key_hint`` ("…" and its last 4 characters). ``in_effect`` says where students' requests go now."""
+    return await provider_settings_service.get(session, ctx)
+
+
+@router.put("/ai-provider", response_model=AiProviderRead, operation_id="ai_provider:put", responses=_errors(403, 422))
+async def put_ai_provider(
+    body: AiProviderUpdate, ctx: auth.ProviderSettingsAdmin, session: WriteSession
+) -> AiProviderRead | JSONResponse:
+    """Replace the institution's AI provider (institution admins; audited, the key only as "replaced" or
+    "removed"). Students' words go to an external provider only with ``external_allowed: true``. 422
+    ``ProviderSettingsInvalid`` with ``field`` when an external provider lacks an https address, a model or a
+    key, or when the address changes and the stored key is not entered again. Applies to the next request."""
+    return await _with_details(provider_settings_service.put(session, ctx, body))

@@ -56,3 +56,15 @@ class UnknownStage(Conflict):
 
     status_code = 422
     default_detail = "A stage override names a stage this assignment does not have."
+
+
+class ProviderSettingsInvalid(Conflict):
+    """422 with ``field``: the provider settings break a rule (an external provider needs an https address, a
+    model and a key; a changed address needs the key entered again). Nothing is stored."""
+
+    status_code = 422
+    default_detail = "These provider settings are not valid; nothing was changed."
+
+
+class ProviderSettingsForbidden(Forbidden):
+    default_detail = "Only institution admins can read or change the institution's AI provider."

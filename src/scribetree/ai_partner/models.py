@@ -1,4 +1,5 @@
-"""The AI partner's tables: reflections (scored), exchanges (every request and answer) and level changes.
+"""The AI partner's tables: reflections (scored), exchanges (every request and answer) and level changes, and
+the institution's provider settings (one row per tenant).
 
 All three are tenant-owned and keyed by document and user: the level and the reflection gate belong to one
 student on one assignment's document (a group document has one history per member). Nothing here is ever
@@ -8,13 +9,14 @@ updated after it is written: the rows are the transparent log that students and 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from scribetree.core.db import Base, RecordMixin, TenantScoped
+from scribetree.core.db import Base, RecordMixin, TenantScoped, UTCDateTime
 
 
 class ReflectionKind(StrEnum):
@@ -79,3 +81,27 @@ class AiLevelChange(RecordMixin, TenantScoped, Base):
     from_level: Mapped[str] = mapped_column(String(20))
     to_level: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class ProviderName(StrEnum):
+    builtin = "builtin"  # the deterministic engine: no network
+    anthropic = "anthropic"
+    openai_compatible = "openai_compatible"
+
+
+class AiProviderSettings(RecordMixin, TenantScoped, Base):
+    """The institution's AI provider (docs/ai-partner.md, "Provider settings"). The API key is stored only
+    encrypted (Fernet, a key derived from SECRET_KEY); ``api_key_last4`` is what pages may show of it."""
+
+    __tablename__ = "ai_provider_settings"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+    provider: Mapped[ProviderName] = mapped_column(String(40), default=ProviderName.builtin)
+    base_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    timeout_s: Mapped[int] = mapped_column(Integer, default=8)
+    external_allowed: Mapped[bool] = mapped_column(Boolean, default=False)  # opt-in: students' words leave
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    api_key_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

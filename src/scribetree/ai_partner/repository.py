@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select
 
-from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiReflection
+from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiProviderSettings, AiReflection
 from scribetree.core.repository import TenantRepository
 from scribetree.identity.models import User
 from scribetree.writing.models import Document
@@ -147,6 +147,23 @@ class LevelChangeRepository(TenantRepository[AiLevelChange]):
         for row in await self.all(stmt):
             found[(row.document_id, row.user_id)] = row.to_level
         return found
+
+
+class ProviderSettingsRepository(TenantRepository[AiProviderSettings]):
+    model = AiProviderSettings
+
+    async def current(self) -> AiProviderSettings | None:
+        """The tenant's one row, if an admin has ever saved the settings."""
+        return await self.one_or_none(self.base().limit(1))
+
+    async def lock(self) -> None:
+        """Serialise changes of the tenant's settings until the transaction ends (two first saves at once would
+        both insert). PostgreSQL: an advisory lock on the tenant id; SQLite's single writer needs none."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        key = int.from_bytes(self.tenant_id.bytes[:8], "big") ^ 0x5CB1_7EE0_A1_9B0D  # not the budget locks' keys
+        key = key - (1 << 64) if key >= (1 << 63) else key
+        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 class PeopleRepository(TenantRepository[Document]):

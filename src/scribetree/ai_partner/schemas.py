@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator, model_validator
 
 from scribetree.ai_partner.engine.types import HelpKind, Level
-from scribetree.ai_partner.models import ReflectionKind
+from scribetree.ai_partner.models import ProviderName, ReflectionKind
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -253,3 +253,68 @@ class StudentSummary(BaseModel):
 class AssignmentSummary(BaseModel):
     assignment_id: uuid.UUID
     students: list[StudentSummary]
+
+
+# ---- the institution's provider ------------------------------------------------------------------------------
+
+_PRINTABLE = re.compile(r"^[\x21-\x7e]+$")  # a key, URL or model name: visible ASCII, no spaces
+
+
+class AiProviderUpdate(BaseModel):
+    """The institution's AI provider. ``api_key``: a new key replaces the stored one; leave it out (or null) to keep
+    the stored key; ``clear_api_key`` removes it. Cross-field rules (an external provider needs an address, a
+    model and a key; the address must be https) are checked by the service (422 ``ProviderSettingsInvalid``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: ProviderName = ProviderName.builtin
+    base_url: str | None = Field(default=None, max_length=500, description="https://… of the vendor's API.")
+    model: str | None = Field(default=None, max_length=200, description="The vendor's model name.")
+    timeout_s: int = Field(default=8, ge=1, le=30, description="Seconds to wait for an answer (1-30).")
+    external_allowed: bool = Field(
+        default=False, description="Whether students' (minimised) words may be sent to the external provider."
+    )
+    api_key: SecretStr | None = Field(default=None, description="Write-only; never returned.")
+    clear_api_key: bool = False
+
+    @field_validator("base_url", "model", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        return (v.strip() or None) if isinstance(v, str) else v
+
+    @field_validator("base_url", "model")
+    @classmethod
+    def _printable(cls, v: str | None) -> str | None:
+        if v is not None and not _PRINTABLE.match(v):
+            raise ValueError("Use visible characters only, without spaces.")
+        return v
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _key_blank_is_none(cls, v: Any) -> Any:
+        return (v.strip() or None) if isinstance(v, str) else v
+
+    @field_validator("api_key")
+    @classmethod
+    def _key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        raw = v.get_secret_value()
+        if not 8 <= len(raw) <= 500 or not _PRINTABLE.match(raw):
+            raise ValueError("An API key is 8 to 500 visible characters without spaces.")
+        return v
+
+
+class AiProviderRead(BaseModel):
+    """The provider settings as admins see them: never the key, only whether one is set and its last 4 characters."""
+
+    provider: ProviderName
+    base_url: str | None
+    model: str | None
+    timeout_s: int
+    external_allowed: bool
+    api_key_set: bool
+    api_key_hint: str | None = Field(description='"…" and the key\'s last 4 characters, when a key is set.')
+    in_effect: ProviderName = Field(description="Where students' requests go now (builtin unless opted in).")
+    updated_by: uuid.UUID | None
+    updated_at: datetime | None

@@ -31,6 +31,7 @@ from scribetree.ai_partner.exceptions import (
     UnknownStage,
 )
 from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiReflection, ReflectionKind
+from scribetree.ai_partner.providers_settings import provider_config_for
 from scribetree.ai_partner.reflection import ReflectionInput, score_reflection
 from scribetree.ai_partner.repository import (
     ExchangeRepository,
@@ -410,10 +411,12 @@ class PartnerService:
             instructions=_plain(acc.assignment.instructions_md),
         )
         revision, words = doc.revision, doc.word_count
+        if config is None:  # the institution's provider, read in this read transaction (docs: Provider settings)
+            config = await provider_config_for(read, _tenant(ctx))
         # No pooled connection is held while the engine (maybe a remote provider) works: the read transaction
         # ends here (nothing has been written), and the write transaction begins after the answer (STYLE T6).
         await release(read)
-        answer = await engine.answer(request, config or ProviderConfig())
+        answer = await engine.answer(request, config)
         return await self._log(session, ctx, doc, level, settings, request, answer, revision, words)
 
     async def _log(

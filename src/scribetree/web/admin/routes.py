@@ -1,4 +1,4 @@
-"""Institution administration: members and invitations, the audit trail, branding.
+"""Institution administration: members and invitations, the audit trail, branding, the AI provider.
 
 Reading needs ``members:read`` / ``audit:read`` (admins, and support sessions read-only); every change
 needs ``members:write`` or ``tenant:settings`` (admins). Ids in URLs of another institution are 404,
@@ -17,6 +17,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.ai_partner.providers_settings import provider_settings
+from scribetree.ai_partner.schemas import AiProviderUpdate
 from scribetree.compliance.service import audit_service
 from scribetree.core.config import settings
 from scribetree.core.db import ReadSession, WriteSession
@@ -289,3 +291,68 @@ async def save_branding(
     if report.warnings:
         return redirect("/admin/branding", "Branding saved, with a contrast warning: see below.", "info")
     return redirect("/admin/branding", "Branding saved.")
+
+
+# ---- the AI provider -------------------------------------------------------------------------------------------
+
+PROVIDER_OPTIONS = [
+    ("builtin", "Built-in engine (no network, the default)"),
+    ("anthropic", "Anthropic"),
+    ("openai_compatible", "OpenAI-compatible endpoint"),
+]
+PROVIDER_MESSAGES = {
+    "provider": "Choose one of the providers.",
+    "base_url": "Enter the provider's address like https://api.example.com/v1 (at most 500 characters, no spaces).",
+    "model": "Enter the model's name (at most 200 characters, no spaces).",
+    "timeout_s": "Enter a whole number of seconds from 1 to 30.",
+    "api_key": "An API key is 8 to 500 visible characters without spaces.",
+}
+
+
+async def _provider_page(request: Request, session: AsyncSession, ctx: AuthContext, *,
+                         form: FormState | None = None, status: int = 200) -> Response:
+    saved = await provider_settings.get(session, ctx)
+    if form is None:
+        form = FormState(values={"provider": saved.provider.value, "base_url": saved.base_url or "",
+                                 "model": saved.model or "", "timeout_s": str(saved.timeout_s),
+                                 "external_allowed": saved.external_allowed})
+    return await render(request, "admin/ai_provider.html", session=session, status=status, title="AI provider",
+                        form=form, saved=saved, providers=PROVIDER_OPTIONS)
+
+
+@router.get("/admin/ai-provider", include_in_schema=False)
+async def ai_provider(request: Request, ctx: auth.TenantSettingsWrite, session: ReadSession) -> Response:
+    return await _provider_page(request, session, ctx)
+
+
+@router.post("/admin/ai-provider", include_in_schema=False)
+async def save_ai_provider(
+    request: Request, ctx: auth.TenantSettingsWrite, read: ReadSession, write: WriteSession,
+    provider: FormStr = "builtin", base_url: FormStr = "", model: FormStr = "", timeout_s: FormStr = "",
+    external_allowed: FormStr = "", api_key: FormStr = "", clear_api_key: FormStr = "",
+) -> Response:
+    # The key is never put back into the form: after an error it must be entered again.
+    form = FormState(values={"provider": provider, "base_url": base_url.strip(), "model": model.strip(),
+                             "timeout_s": timeout_s.strip(), "external_allowed": external_allowed == "on",
+                             "clear_api_key": clear_api_key == "on"})
+    try:
+        data = AiProviderUpdate(
+            provider=provider,  # type: ignore[arg-type]
+            base_url=base_url, model=model, timeout_s=timeout_s.strip() or "8",  # type: ignore[arg-type]
+            external_allowed=external_allowed == "on", api_key=api_key or None,  # type: ignore[arg-type]
+            clear_api_key=clear_api_key == "on",
+        )
+    except ValidationError as exc:
+        form.from_validation(exc, PROVIDER_MESSAGES)
+        return await _provider_page(request, read, ctx, form=form, status=422)
+    try:
+        saved = await provider_settings.put(write, ctx, data)
+    except ScribetreeError as exc:
+        if exc.status_code != 422:
+            raise
+        form.error(str(exc.extra.get("field") or "_form"), exc.detail)
+        return await _provider_page(request, read, ctx, form=form, status=422)
+    if saved.in_effect.value == "builtin" and saved.provider.value != "builtin":
+        return redirect("/admin/ai-provider", "AI provider saved. Students' requests still use the built-in engine "
+                        "until you allow sending their words to the external provider.", "info")
+    return redirect("/admin/ai-provider", "AI provider saved.")
