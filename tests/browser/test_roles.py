@@ -20,7 +20,9 @@ from tests.factories.tenancy import PASSWORD, create_member, create_platform_use
 
 pytestmark = pytest.mark.browser
 
-NAV_ITEMS = ["Home", "Courses", "Members", "Audit log", "Branding", "Account", "Institutions", "Support access"]
+NAV_ITEMS = [
+    "Home", "Courses", "Members", "Audit log", "Branding", "AI provider", "Account", "Institutions", "Support access",
+]
 
 
 @dataclass
@@ -91,7 +93,7 @@ class TestRoles:
         await _sign_in(page, signin, cast.admin)
         await expect(page).to_have_url(f"{server}/home")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Northfield University")
-        assert await _nav(page) == ["Home", "Courses", "Members", "Audit log", "Branding", "Account"]
+        assert await _nav(page) == ["Home", "Courses", "Members", "Audit log", "Branding", "AI provider", "Account"]
         await page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
         await expect(page).to_have_url(f"{server}/admin/members")
         table = page.get_by_role("table")
@@ -176,7 +178,7 @@ class TestPhoneAndKeyboard:
 
         # wide tables scroll inside their wrapper; the pages themselves do not
         await _sign_in(page, f"{server}/t/northfield/signin", cast.admin)
-        for path in ("/home", "/admin/members", "/admin/audit", "/admin/branding", "/account"):
+        for path in ("/home", "/admin/members", "/admin/audit", "/admin/branding", "/admin/ai-provider", "/account"):
             await page.goto(f"{server}{path}")
             assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         await context.close()

@@ -259,6 +259,7 @@ def nav_for(ctx: AuthContext | None) -> list[NavItem]:
         items.append(NavItem("/admin/audit", "Audit log"))
     if ctx.can(Permission.tenant_settings_write):
         items.append(NavItem("/admin/branding", "Branding"))
+        items.append(NavItem("/admin/ai-provider", "AI provider"))
     if ctx.can(Permission.profile_write):
         items.append(NavItem("/account", "Account"))
     return items
