@@ -385,6 +385,21 @@ class TestPartnerUsesTheProvider:
         row = await exchange(session)
         assert row.provider == "openai_compatible" and row.fell_back is False and row.verdicts[-1]["ok"] is True
 
+    async def test_a_bare_first_name_is_not_sent(
+        self, session: AsyncSession, client_for: ClientFor, klass: Klass, doc: Document, vendor: VendorServer
+    ) -> None:
+        """Patterns catch "I am Ada Student"; a first name alone mid-sentence needs the student's own names."""
+        await configure(session, client_for, klass.tenant, vendor)
+        c = await client_for(klass.student, klass.tenant)
+        student = await session.get(User, klass.student.id)
+        assert student is not None
+        first = student.display_name.split()[0]
+        question = f"is {first}'s claim about adaptation clear when {first.lower()} compares sleep onset?"
+        ok(await c.post(f"/api/v1/documents/{doc.id}/partner", json={"question": question}))
+        sent = json.dumps(vendor.requests[0]["body"])
+        assert "claim about adaptation" in sent  # the question went out (and "adaptation" is not mangled) ...
+        assert first not in sent and f" {first.lower()} " not in sent  # ... without the name
+
     async def test_a_misbehaving_provider_is_replaced_by_the_builtin_engine(
         self, session: AsyncSession, client_for: ClientFor, klass: Klass, doc: Document, vendor: VendorServer
     ) -> None:

@@ -409,6 +409,7 @@ class PartnerService:
             max_bloom=levels.POLICY[level].max_bloom,
             assignment_title=acc.assignment.title,
             instructions=_plain(acc.assignment.instructions_md),
+            names=_names_of(ctx),
         )
         revision, words = doc.revision, doc.word_count
         if config is None:  # the institution's provider, read in this read transaction (docs: Provider settings)
@@ -570,3 +571,11 @@ class PartnerService:
 
 
 partner = PartnerService()
+
+
+def _names_of(ctx: AuthContext) -> tuple[str, ...]:
+    """What identifies the student in their own words: full name, each part of it, the email's local part."""
+    full = ctx.display_name.strip()
+    parts = [p for p in re.split(r"[\s.]+", full) if len(p) >= 2]
+    local = ctx.email.split("@", 1)[0]
+    return tuple(dict.fromkeys([full, *parts, local, *[p for p in re.split(r"[._-]+", local) if len(p) >= 2]]))

@@ -12,6 +12,7 @@ straight to the built-in engine; then one trial request is let through (half-ope
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import ssl
@@ -113,11 +114,13 @@ class CircuitBreaker:
 
 @dataclass
 class BreakerRegistry:
-    breakers: dict[tuple[str, str], CircuitBreaker] = field(default_factory=dict)
+    breakers: dict[tuple[str, str, str], CircuitBreaker] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
 
     def get(self, config: ProviderConfig) -> CircuitBreaker:
-        key = (config.provider, config.base_url or "")
+        # per credential, not per address: one institution's wrong key must not open the breaker for every
+        # institution that uses the same vendor
+        key = (config.provider, config.base_url or "", hashlib.sha256((config.api_key or "").encode()).hexdigest())
         if key not in self.breakers:
             self.breakers[key] = CircuitBreaker(clock=self.clock)
         return self.breakers[key]
@@ -135,14 +138,14 @@ def _base(url: str) -> str:
 
 
 def user_message(request: PartnerRequest, kind: HelpKind, count: int) -> str:
-    question, draft = (_fence(t) for t in minimise(request.question, request.draft))
+    question, draft = (_fence(t) for t in minimise(request.question, request.draft, request.names))
     bloom = (request.max_bloom or "remember").lower()
     payload = {
         "stage": request.stage or "unknown",
         "kind_of_help": kind.value,
         "highest_bloom_level": f"{bloom} ({_BLOOM_HINT.get(bloom, 'recall')})",
         "number_of_questions": count,
-        "assignment_title": minimise(request.assignment_title, "")[0][:200],
+        "assignment_title": minimise(request.assignment_title, "", request.names)[0][:200],
     }
     return (
         "Settings: " + json.dumps(payload, ensure_ascii=False) + "\n"

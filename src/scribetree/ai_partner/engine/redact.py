@@ -34,7 +34,7 @@ _CAPITAL_RUN = re.compile(r"(?<=[a-z,;:]\s)([A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2
 def redact(text: str, names: Iterable[str] = ()) -> str:
     out = text or ""
     for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
-        out = re.sub(re.escape(name), "[name]", out, flags=re.IGNORECASE)
+        out = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "[name]", out, flags=re.IGNORECASE)  # whole words only
     out = _EMAIL.sub("[email]", out)
     out = _URL.sub("[url]", out)
     out = _UUID.sub("[id]", out)

@@ -76,6 +76,9 @@ class PartnerRequest:
     max_bloom: str  # highest Bloom level the level permits ("remember".."create")
     assignment_title: str = ""
     instructions: str = ""  # plain text of the assignment instructions
+    # the names of the people on this document (the student, a group's members): never sent to a provider,
+    # used to redact them from what is (a bare first name in mid-sentence is not caught by patterns)
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
