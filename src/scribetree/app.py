@@ -23,7 +23,7 @@ from scribetree.core.logging import configure_logging
 from scribetree.courses.endpoints import router as courses_router
 from scribetree.ops.endpoints import probes
 from scribetree.ops.endpoints import router as ops_router
-from scribetree.ops.metrics import MetricsMiddleware
+from scribetree.ops.middleware import MetricsMiddleware
 from scribetree.tenancy.endpoints import router as tenancy_router
 from scribetree.web import STATIC_DIR, render_error
 from scribetree.web import router as web_router

@@ -26,9 +26,8 @@ from scribetree.ai_partner.schemas import (
     ReflectionResult,
 )
 from scribetree.ai_partner.service import partner as partner_service
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute, error_body
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_body
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["ai-partner"])
 T = TypeVar("T")

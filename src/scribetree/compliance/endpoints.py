@@ -9,9 +9,8 @@ from pydantic import AwareDatetime
 
 from scribetree.compliance.schemas import AuditPage, ChainVerification
 from scribetree.compliance.service import audit_service
-from scribetree.core.db import ReadSession
 from scribetree.core.errors import ErrorBody
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute
 from scribetree.tenancy import auth
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["audit"])

@@ -16,9 +16,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, NewType, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -309,56 +308,3 @@ async def unit_of_work(*, write: bool = True) -> AsyncIterator[AsyncSession]:
     finally:
         await session.close()
 
-
-# ---- request sessions (the route class in core.http commits them; T1) ----------------------------------
-
-_ReadSession = NewType("_ReadSession", AsyncSession)
-_WriteSession = NewType("_WriteSession", AsyncSession)
-
-
-async def _request_session(request: Request, *, write: bool) -> AsyncSession:
-    key = "write_session" if write else "read_session"
-    existing = getattr(request.state, key, None)
-    if existing is not None:
-        return existing
-    eng = engines()
-    if eng.read is eng.write:
-        # One pool (PostgreSQL): a request must never hold one connection while waiting for a second
-        # from the same pool (a full pool would then deadlock), so reads and writes share one session.
-        other = getattr(request.state, "read_session" if write else "write_session", None)
-        session = other or make_session(write=True)
-        request.state.write_session = session
-        request.state.read_session = session
-        return session
-    session = make_session(write=write)
-    setattr(request.state, key, session)
-    return session
-
-
-async def get_read_session(request: Request) -> AsyncSession:
-    return await _request_session(request, write=False)
-
-
-async def get_write_session(request: Request) -> AsyncSession:
-    return await _request_session(request, write=True)
-
-
-ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
-WriteSession = Annotated[AsyncSession, Depends(get_write_session)]
-
-
-async def finish_request_sessions(request: Request, *, ok: bool) -> None:
-    """Commit (ok) or roll back the request's sessions, then close them. Called by the route class."""
-    write = getattr(request.state, "write_session", None)
-    read = getattr(request.state, "read_session", None)
-    try:
-        if write is not None:
-            if ok:
-                await commit(write)
-            else:
-                await rollback(write)
-    finally:
-        for s in {id(x): x for x in (write, read) if x is not None}.values():
-            await s.close()
-        request.state.write_session = None
-        request.state.read_session = None

@@ -21,18 +21,19 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scribetree.core import db
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
-from scribetree.core.db import finish_request_sessions
 from scribetree.core.errors import ScribetreeError
 
 log = logging.getLogger("scribetree.http")
@@ -42,6 +43,56 @@ CSRF_COOKIE = "st_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+# ---- request sessions (UnitOfWorkRoute commits them; T1) ----------------------------------
+
+async def _request_session(request: Request, *, write: bool) -> AsyncSession:
+    key = "write_session" if write else "read_session"
+    existing = getattr(request.state, key, None)
+    if existing is not None:
+        return existing
+    eng = db.engines()
+    if eng.read is eng.write:
+        # One pool (PostgreSQL): a request must never hold one connection while waiting for a second
+        # from the same pool (a full pool would then deadlock), so reads and writes share one session.
+        other = getattr(request.state, "read_session" if write else "write_session", None)
+        session = other or db.make_session(write=True)
+        request.state.write_session = session
+        request.state.read_session = session
+        return session
+    session = db.make_session(write=write)
+    setattr(request.state, key, session)
+    return session
+
+
+async def get_read_session(request: Request) -> AsyncSession:
+    return await _request_session(request, write=False)
+
+
+async def get_write_session(request: Request) -> AsyncSession:
+    return await _request_session(request, write=True)
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
+WriteSession = Annotated[AsyncSession, Depends(get_write_session)]
+
+
+async def finish_request_sessions(request: Request, *, ok: bool) -> None:
+    """Commit (ok) or roll back the request's sessions, then close them. Called by the route class."""
+    write = getattr(request.state, "write_session", None)
+    read = getattr(request.state, "read_session", None)
+    try:
+        if write is not None:
+            if ok:
+                await db.commit(write)
+            else:
+                await db.rollback(write)
+    finally:
+        for s in {id(x): x for x in (write, read) if x is not None}.values():
+            await s.close()
+        request.state.write_session = None
+        request.state.read_session = None
 
 
 class UnitOfWorkRoute(APIRoute):

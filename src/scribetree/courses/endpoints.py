@@ -11,9 +11,8 @@ import uuid
 from fastapi import APIRouter, Query, status
 
 from scribetree.core import ratelimit
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses import auth
 from scribetree.courses.models import Assignment, AssignmentTemplate
 from scribetree.courses.schemas import (

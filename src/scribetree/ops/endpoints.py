@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.core.jobs_models import JobState
 from scribetree.ops import metrics
 from scribetree.ops.service import ops

@@ -22,9 +22,17 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from scribetree.core import clock, ratelimit
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
-from scribetree.core.db import ReadSession, unit_of_work
+from scribetree.core.db import unit_of_work
 from scribetree.core.errors import Forbidden, ScribetreeError, Unauthorized
-from scribetree.core.http import CSRF_FIELD, CSRF_HEADER, after_sessions, csrf_token, csrf_valid, request_meta
+from scribetree.core.http import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    ReadSession,
+    after_sessions,
+    csrf_token,
+    csrf_valid,
+    request_meta,
+)
 from scribetree.identity.service import identity
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from scribetree.core import ratelimit
 from scribetree.core.config import settings
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody
-from scribetree.core.http import UnitOfWorkRoute, request_meta
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, request_meta
 from scribetree.identity.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,

@@ -29,9 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock
 from scribetree.core.config import settings
-from scribetree.core.db import finish_request_sessions
 from scribetree.core.errors import NotFound, ScribetreeError
-from scribetree.core.http import csrf_binding, csrf_token, request_id_var
+from scribetree.core.http import csrf_binding, csrf_token, finish_request_sessions, request_id_var
 from scribetree.identity.models import PlatformRole
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.models import Role

@@ -12,9 +12,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import JSONResponse
 
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute, error_body
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_body
 from scribetree.writing import auth, ops
 from scribetree.writing.schemas import (
     BatchAccepted,

@@ -13,9 +13,8 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ErrorBody, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute, error_body
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_body
 from scribetree.writing import auth
 from scribetree.writing.feedback import feedback as feedback_service
 from scribetree.writing.feedback_schemas import (

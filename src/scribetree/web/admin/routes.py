@@ -21,9 +21,8 @@ from scribetree.ai_partner.providers_settings import provider_settings
 from scribetree.ai_partner.schemas import AiProviderUpdate
 from scribetree.compliance.service import audit_service
 from scribetree.core.config import settings
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import InvalidInput, NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.tenancy import auth
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.models import MembershipStatus, Role

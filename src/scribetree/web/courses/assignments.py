@@ -12,9 +12,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import InvalidInput, NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses import auth
 from scribetree.courses.models import Assignment, CourseRole
 from scribetree.courses.schemas import (

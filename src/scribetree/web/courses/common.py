@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import Response
 
-from scribetree.core.db import finish_request_sessions
 from scribetree.core.errors import ScribetreeError
+from scribetree.core.http import finish_request_sessions
 from scribetree.web.pages import redirect
 
 FormStr = Annotated[str, Form()]

@@ -17,9 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import ratelimit
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses import auth
 from scribetree.courses.models import CourseRole
 from scribetree.courses.schemas import (

@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.compliance.service import audit_service
 from scribetree.core import clock
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
 from scribetree.identity.exceptions import TokenNotFound

@@ -10,9 +10,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core.config import settings
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.ops.service import ops
 from scribetree.tenancy import auth
 from scribetree.tenancy.auth import set_session_cookie

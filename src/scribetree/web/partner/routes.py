@@ -25,9 +25,8 @@ from scribetree.ai_partner.exceptions import SettingsReadOnly
 from scribetree.ai_partner.schemas import AiSettings, AiSettingsRead, HistoryRead, LevelRead
 from scribetree.ai_partner.service import partner as partner_service
 from scribetree.core import clock
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses.schemas import AssignmentRead
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from scribetree.core.config import settings
-from scribetree.core.db import ReadSession
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute
 from scribetree.tenancy.auth import current_context
 from scribetree.tenancy.exceptions import TenantNotFound
 from scribetree.tenancy.service import tenant_service

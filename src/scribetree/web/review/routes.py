@@ -21,9 +21,8 @@ from markupsafe import Markup, escape
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses import auth
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import assignment_access

@@ -16,9 +16,8 @@ from pydantic import ValidationError
 
 from scribetree.core import ratelimit
 from scribetree.core.config import settings
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import ScribetreeError, TooManyRequests
-from scribetree.core.http import UnitOfWorkRoute, request_meta
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, request_meta
 from scribetree.identity.exceptions import LinkInvalid
 from scribetree.identity.schemas import ResetRequest
 from scribetree.identity.service import identity

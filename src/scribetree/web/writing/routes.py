@@ -19,9 +19,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock
-from scribetree.core.db import ReadSession, WriteSession
 from scribetree.core.errors import NotFound, ScribetreeError
-from scribetree.core.http import UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses.schemas import AssignmentRead
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
