@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     # for the hash instead of slowing everyone already working
     PASSWORD_HASH_NICENESS: int = Field(default=10, ge=0, le=19)
     # password checks in progress at once per process; more sign-ins wait in line holding nothing
-    SIGNIN_CONCURRENCY: int = Field(default=16, ge=1, le=256)
+    SIGNIN_CONCURRENCY: int = Field(default=4, ge=1, le=256)
 
     RESET_LINK_MINUTES: int = Field(default=60, ge=5)
     INVITE_LINK_DAYS: int = Field(default=7, ge=1)
