@@ -5,8 +5,6 @@ class summary. Rules, scoring and levels are described in docs/ai-partner.md.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
-from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -26,35 +24,16 @@ from scribetree.ai_partner.schemas import (
     ReflectionResult,
 )
 from scribetree.ai_partner.service import partner as partner_service
-from scribetree.core.errors import ErrorBody, ScribetreeError
-from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_body
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_responses, with_details
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["ai-partner"])
-T = TypeVar("T")
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorBody} for code in (401, 404, *codes)}
-
-
-async def _with_details(call: Awaitable[T]) -> T | JSONResponse:
-    """Render errors that carry data the client acts on (``due``, ``min_words``, ``resets_at``, ``stage``) with it."""
-    try:
-        return await call
-    except ScribetreeError as exc:
-        if not exc.extra:
-            raise
-        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-        return JSONResponse(
-            {**error_body(exc.code, exc.detail), **exc.extra}, status_code=exc.status_code, headers=headers
-        )
 
 
 @router.get(
     "/assignments/{assignment_id}/ai-settings",
     response_model=AiSettingsRead,
     operation_id="ai_settings:get",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def get_ai_settings(assignment_id: uuid.UUID, ctx: auth.PartnerRead, session: ReadSession) -> AiSettingsRead:
     """The assignment's AI partner settings and what applies in the current stage (``effective``, with the reason
@@ -67,7 +46,7 @@ async def get_ai_settings(assignment_id: uuid.UUID, ctx: auth.PartnerRead, sessi
     "/assignments/{assignment_id}/ai-settings",
     response_model=AiSettingsRead,
     operation_id="ai_settings:put",
-    responses=_errors(403, 422),
+    responses=error_responses(403, 422),
 )
 async def put_ai_settings(
     assignment_id: uuid.UUID, body: AiSettings, ctx: auth.PartnerWrite, session: WriteSession
@@ -82,7 +61,7 @@ async def put_ai_settings(
     "/documents/{document_id}/reflections",
     response_model=ReflectionResult,
     operation_id="partner:reflect",
-    responses=_errors(403, 409, 422),
+    responses=error_responses(403, 409, 422),
 )
 async def post_reflection(
     document_id: uuid.UUID, body: ReflectionCreate, ctx: auth.PartnerWrite, read: ReadSession, session: WriteSession
@@ -90,14 +69,14 @@ async def post_reflection(
     """Write a reflection (the document's student): it is scored per dimension with reasons and how to improve,
     checked for gaming, stored, and may move the access level one step (``level_change``). In exam mode: 409
     ``PartnerDisabled``."""
-    return await _with_details(partner_service.reflect(read, session, ctx, document_id, body))
+    return await with_details(partner_service.reflect(read, session, ctx, document_id, body))
 
 
 @router.post(
     "/documents/{document_id}/partner",
     response_model=ExchangeRead,
     operation_id="partner:ask",
-    responses=_errors(403, 409, 422, 429),
+    responses=error_responses(403, 409, 422, 429),
 )
 async def ask_partner(
     document_id: uuid.UUID, body: PartnerAsk, ctx: auth.PartnerWrite, read: ReadSession, session: WriteSession
@@ -109,14 +88,14 @@ async def ask_partner(
     ``ReflectionRequired`` with ``due`` and ``min_words``), the budget (429 ``PartnerBudgetExhausted`` with
     ``resets_at`` and ``Retry-After``). Every exchange is stored and visible to the student and the staff.
     """
-    return await _with_details(partner_service.ask(read, session, ctx, document_id, body))
+    return await with_details(partner_service.ask(read, session, ctx, document_id, body))
 
 
 @router.get(
     "/documents/{document_id}/partner/history",
     response_model=HistoryRead,
     operation_id="partner:history",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def get_partner_history(
     document_id: uuid.UUID, ctx: auth.PartnerRead, session: ReadSession, audit_session: WriteSession
@@ -130,7 +109,7 @@ async def get_partner_history(
     "/assignments/{assignment_id}/partner/summary",
     response_model=AssignmentSummary,
     operation_id="partner:summary",
-    responses=_errors(403),
+    responses=error_responses(403),
 )
 async def get_partner_summary(
     assignment_id: uuid.UUID, ctx: auth.PartnerRead, session: ReadSession, audit_session: WriteSession
@@ -140,7 +119,9 @@ async def get_partner_summary(
     return await partner_service.summary(session, audit_session, ctx, assignment_id)
 
 
-@router.get("/ai-provider", response_model=AiProviderRead, operation_id="ai_provider:get", responses=_errors(403))
+@router.get(
+    "/ai-provider", response_model=AiProviderRead, operation_id="ai_provider:get", responses=error_responses(403)
+)
 async def get_ai_provider(ctx: auth.ProviderSettingsAdmin, session: ReadSession) -> AiProviderRead:
     """The institution's AI provider (institution admins): ``builtin`` (no network) until an admin configures
     Anthropic or an OpenAI-compatible endpoint. The API key is never returned: ``api_key_set`` and
@@ -148,7 +129,9 @@ async def get_ai_provider(ctx: auth.ProviderSettingsAdmin, session: ReadSession)
     return await provider_settings_service.get(session, ctx)
 
 
-@router.put("/ai-provider", response_model=AiProviderRead, operation_id="ai_provider:put", responses=_errors(403, 422))
+@router.put(
+    "/ai-provider", response_model=AiProviderRead, operation_id="ai_provider:put", responses=error_responses(403, 422)
+)
 async def put_ai_provider(
     body: AiProviderUpdate, ctx: auth.ProviderSettingsAdmin, session: WriteSession
 ) -> AiProviderRead | JSONResponse:
@@ -156,4 +139,4 @@ async def put_ai_provider(
     "removed"). Students' words go to an external provider only with ``external_allowed: true``. 422
     ``ProviderSettingsInvalid`` with ``field`` when an external provider lacks an https address, a model or a
     key, or when the address changes and the stored key is not entered again. Applies to the next request."""
-    return await _with_details(provider_settings_service.put(session, ctx, body))
+    return await with_details(provider_settings_service.put(session, ctx, body))

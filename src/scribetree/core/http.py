@@ -21,7 +21,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -34,9 +34,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scribetree.core import db
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
-from scribetree.core.errors import ScribetreeError
+from scribetree.core.errors import ErrorBody, ScribetreeError
 
 log = logging.getLogger("scribetree.http")
+T = TypeVar("T")
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 CSRF_COOKIE = "st_csrf"
@@ -377,6 +378,30 @@ def error_body(code: str, detail: Any) -> dict[str, Any]:
 
 def json_error(status: int, code: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(code, detail), status_code=status, headers=headers)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route: 401 and 404 always, plus ``codes``; every one has the error shape."""
+    return {code: {"model": ErrorBody} for code in (401, 404, *codes)}
+
+
+async def with_details(call: Awaitable[T]) -> T | JSONResponse:
+    """Await a service call; an error that carries data the client acts on (``expected_seq``, ``current``,
+    ``limit``, ``criterion_id``, ``resets_at`` ...) is answered with those fields beside ``error`` and ``detail``.
+
+    Only routes that wrap their call opt in, so an error's private extras (a user id kept for the audit trail)
+    never reach a body by accident. Returning (not raising) the error response still rolls the unit of work
+    back (UnitOfWorkRoute: status >= 400).
+    """
+    try:
+        return await call
+    except ScribetreeError as exc:
+        if not exc.extra:
+            raise
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return JSONResponse(
+            {**error_body(exc.code, exc.detail), **exc.extra}, status_code=exc.status_code, headers=headers
+        )
 
 
 def scribetree_error_response(exc: ScribetreeError) -> JSONResponse:

@@ -6,14 +6,12 @@ The full contract (op format, error codes, limits, snapshot rules) is in docs/ap
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import JSONResponse
 
-from scribetree.core.errors import ErrorBody, ScribetreeError
-from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_body
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_responses, with_details
 from scribetree.writing import auth, ops
 from scribetree.writing.schemas import (
     BatchAccepted,
@@ -36,32 +34,13 @@ from scribetree.writing.service import document as document_service
 from scribetree.writing.service import document_read
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["writing"])
-T = TypeVar("T")
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorBody} for code in (401, 404, *codes)}
-
-
-async def _with_details(call: Awaitable[T]) -> T | JSONResponse:
-    """Render errors that carry recovery data (``expected_seq``, ``current``, ``op_index``, ``limit``) with it.
-
-    The body is the usual ``{"error", "detail", "request_id"}`` plus those fields. Returning (not raising) an
-    error response still rolls the unit of work back (UnitOfWorkRoute: status >= 400).
-    """
-    try:
-        return await call
-    except ScribetreeError as exc:
-        if not exc.extra:
-            raise
-        return JSONResponse({**error_body(exc.code, exc.detail), **exc.extra}, status_code=exc.status_code)
 
 
 @router.post(
     "/assignments/{assignment_id}/document",
     response_model=DocumentRead,
     operation_id="documents:open",
-    responses=_errors(403, 409),
+    responses=error_responses(403, 409),
 )
 async def open_my_document(
     assignment_id: uuid.UUID, ctx: auth.WritingWrite, session: ReadSession, write: WriteSession
@@ -74,7 +53,9 @@ async def open_my_document(
     return document_read(await document_service.open_mine(session, ctx, assignment_id, write_session=write))
 
 
-@router.get("/documents/{document_id}", response_model=DocumentRead, operation_id="documents:get", responses=_errors())
+@router.get(
+    "/documents/{document_id}", response_model=DocumentRead, operation_id="documents:get", responses=error_responses()
+)
 async def get_document(
     document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession, audit_session: WriteSession
 ) -> DocumentRead:
@@ -86,7 +67,7 @@ async def get_document(
     "/documents/{document_id}/batches",
     response_model=BatchAccepted,
     operation_id="documents:batch",
-    responses=_errors(403, 409, 413, 422),
+    responses=error_responses(403, 409, 413, 422),
 )
 async def post_batch(
     document_id: uuid.UUID, body: BatchCreate, ctx: auth.WritingWrite, read: ReadSession, session: WriteSession
@@ -99,14 +80,14 @@ async def post_batch(
     ``DocumentTooLarge`` (with ``limit``), 422 ``MalformedOp`` / ``UnknownOpKind`` / ``InvalidOpLength`` /
     ``OpOutOfRange`` (with ``op_index``), 422 ``HashMismatch`` (with the server's ``revision``).
     """
-    return await _with_details(document_service.apply_batch(session, ctx, document_id, body, read_session=read))
+    return await with_details(document_service.apply_batch(session, ctx, document_id, body, read_session=read))
 
 
 @router.get(
     "/documents/{document_id}/batches",
     response_model=EditBatchPage,
     operation_id="documents:batches",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def list_batches(
     document_id: uuid.UUID,
@@ -125,7 +106,7 @@ async def list_batches(
     "/documents/{document_id}/versions",
     response_model=list[VersionSummary],
     operation_id="versions:list",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def list_versions(document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> list[Any]:
     """The document's versions (snapshots, checkpoints, submissions, restores), newest first, without texts."""
@@ -137,20 +118,20 @@ async def list_versions(document_id: uuid.UUID, ctx: auth.WritingRead, session: 
     response_model=VersionSummary,
     status_code=status.HTTP_201_CREATED,
     operation_id="versions:checkpoint",
-    responses=_errors(403, 422),
+    responses=error_responses(403, 422),
 )
 async def create_checkpoint(
     document_id: uuid.UUID, body: CheckpointCreate, ctx: auth.WritingWrite, session: WriteSession
 ) -> Any:
     """Save the current text as a named checkpoint (the author or group only)."""
-    return await _with_details(document_service.checkpoint(session, ctx, document_id, body))
+    return await with_details(document_service.checkpoint(session, ctx, document_id, body))
 
 
 @router.get(
     "/documents/{document_id}/versions/{version_id}",
     response_model=VersionRead,
     operation_id="versions:get",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def get_version(
     document_id: uuid.UUID,
@@ -167,7 +148,7 @@ async def get_version(
     "/documents/{document_id}/versions/{version_id}/diff",
     response_model=DiffRead,
     operation_id="versions:diff",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def diff_version(
     document_id: uuid.UUID,
@@ -185,7 +166,7 @@ async def diff_version(
     "/documents/{document_id}/versions/{version_id}/restore",
     response_model=DocumentRead,
     operation_id="versions:restore",
-    responses=_errors(403, 409),
+    responses=error_responses(403, 409),
 )
 async def restore_version(
     document_id: uuid.UUID, version_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession
@@ -201,7 +182,7 @@ async def restore_version(
     "/documents/{document_id}/revisions/{revision}",
     response_model=RevisionText,
     operation_id="documents:revision",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def get_revision(
     document_id: uuid.UUID,
@@ -225,7 +206,7 @@ async def get_revision(
     "/documents/{document_id}/sessions",
     response_model=list[WritingSessionRead],
     operation_id="documents:sessions",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def list_writing_sessions(document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> list[Any]:
     """Writing sessions derived from the batches: start, end (an idle gap ends one), active time, words."""
@@ -236,7 +217,7 @@ async def list_writing_sessions(document_id: uuid.UUID, ctx: auth.WritingRead, s
     "/documents/{document_id}/contributions",
     response_model=list[Contribution],
     operation_id="documents:contributions",
-    responses=_errors(403),
+    responses=error_responses(403),
 )
 async def list_contributions(document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> list[Contribution]:
     """Staff: who wrote what in a (group) document: batches and characters inserted and deleted per author."""
@@ -248,7 +229,7 @@ async def list_contributions(document_id: uuid.UUID, ctx: auth.WritingRead, sess
     response_model=SubmissionRead,
     status_code=status.HTTP_201_CREATED,
     operation_id="documents:submit",
-    responses=_errors(403, 409, 422),
+    responses=error_responses(403, 409, 422),
 )
 async def submit_document(
     document_id: uuid.UUID, body: SubmitRequest, ctx: auth.WritingWrite, session: WriteSession
@@ -258,14 +239,14 @@ async def submit_document(
     ``revision`` must be the one the student confirmed (else 409 ``StaleRevision``). 409 ``DocumentSubmitted``,
     409 ``SubmissionClosed`` (late and the late policy is ``reject``), 422 ``AiStatementRequired``.
     """
-    return await _with_details(document_service.submit(session, ctx, document_id, body))
+    return await with_details(document_service.submit(session, ctx, document_id, body))
 
 
 @router.post(
     "/documents/{document_id}/reopen",
     response_model=DocumentRead,
     operation_id="documents:reopen",
-    responses=_errors(409),
+    responses=error_responses(409),
 )
 async def reopen_document(document_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession) -> DocumentRead:
     """Make a submitted document editable again: staff always; the student when the resubmission policy allows
@@ -277,7 +258,7 @@ async def reopen_document(document_id: uuid.UUID, ctx: auth.WritingWrite, sessio
     "/documents/{document_id}/submissions",
     response_model=list[SubmissionRead],
     operation_id="documents:submissions",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def list_document_submissions(document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> list[Any]:
     """Every submission of the document, first attempt first."""
@@ -288,7 +269,7 @@ async def list_document_submissions(document_id: uuid.UUID, ctx: auth.WritingRea
     "/submissions/{submission_id}/receipt",
     response_model=SubmissionReceipt,
     operation_id="submissions:receipt",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def get_receipt(submission_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> JSONResponse:
     """The submission receipt (id, time, content hash, ...) as a downloadable JSON file."""
@@ -303,7 +284,7 @@ async def get_receipt(submission_id: uuid.UUID, ctx: auth.WritingRead, session: 
     "/assignments/{assignment_id}/submissions",
     response_model=list[SubmissionRow],
     operation_id="assignments:submissions",
-    responses=_errors(403),
+    responses=error_responses(403),
 )
 async def list_assignment_submissions(
     assignment_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession

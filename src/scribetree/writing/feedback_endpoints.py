@@ -7,14 +7,11 @@ Positions are Unicode code points, as everywhere in the writing API.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
-from typing import Any, TypeVar
 
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from scribetree.core.errors import ErrorBody, ScribetreeError
-from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_body
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_responses, with_details
 from scribetree.writing import auth
 from scribetree.writing.feedback import feedback as feedback_service
 from scribetree.writing.feedback_schemas import (
@@ -28,29 +25,13 @@ from scribetree.writing.feedback_schemas import (
 )
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["feedback"])
-T = TypeVar("T")
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorBody} for code in (401, 404, *codes)}
-
-
-async def _with_details(call: Awaitable[T]) -> T | JSONResponse:
-    """Errors that name what was wrong (``criterion_id``, ``level_id``, ``missing``) carry it in the body too.
-    Returning an error response still rolls the unit of work back (UnitOfWorkRoute: status >= 400)."""
-    try:
-        return await call
-    except ScribetreeError as exc:
-        if not exc.extra:
-            raise
-        return JSONResponse({**error_body(exc.code, exc.detail), **exc.extra}, status_code=exc.status_code)
 
 
 @router.get(
     "/documents/{document_id}/comments",
     response_model=list[CommentRead],
     operation_id="comments:list",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def list_comments(document_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> list[CommentRead]:
     """Comment threads on a document (oldest first, replies inside), for its student(s) and the course's staff.
@@ -66,7 +47,7 @@ async def list_comments(document_id: uuid.UUID, ctx: auth.WritingRead, session: 
     response_model=CommentRead,
     status_code=status.HTTP_201_CREATED,
     operation_id="comments:create",
-    responses=_errors(403, 422),
+    responses=error_responses(403, 422),
 )
 async def create_comment(
     document_id: uuid.UUID, data: CommentCreate, ctx: auth.WritingWrite, session: WriteSession
@@ -84,7 +65,7 @@ async def create_comment(
     "/submissions/{submission_id}/comments",
     response_model=list[CommentRead],
     operation_id="comments:list_for_submission",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def list_submission_comments(
     submission_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession
@@ -98,7 +79,7 @@ async def list_submission_comments(
     response_model=CommentRead,
     status_code=status.HTTP_201_CREATED,
     operation_id="comments:create_for_submission",
-    responses=_errors(403, 422),
+    responses=error_responses(403, 422),
 )
 async def create_submission_comment(
     submission_id: uuid.UUID, data: CommentCreate, ctx: auth.WritingWrite, session: WriteSession
@@ -113,7 +94,7 @@ async def create_submission_comment(
     response_model=CommentRead,
     status_code=status.HTTP_201_CREATED,
     operation_id="comments:reply",
-    responses=_errors(422),
+    responses=error_responses(422),
 )
 async def reply_to_comment(
     comment_id: uuid.UUID, data: ReplyCreate, ctx: auth.WritingWrite, session: WriteSession
@@ -126,7 +107,7 @@ async def reply_to_comment(
     "/comments/{comment_id}",
     response_model=CommentRead,
     operation_id="comments:update",
-    responses=_errors(403, 422),
+    responses=error_responses(403, 422),
 )
 async def update_comment(
     comment_id: uuid.UUID, data: CommentUpdate, ctx: auth.WritingWrite, session: WriteSession
@@ -139,7 +120,7 @@ async def update_comment(
     "/comments/{comment_id}/resolve",
     response_model=CommentRead,
     operation_id="comments:resolve",
-    responses=_errors(403),
+    responses=error_responses(403),
 )
 async def resolve_comment(comment_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession) -> CommentRead:
     """Mark a thread resolved (staff). Resolving a reply resolves its thread."""
@@ -150,7 +131,7 @@ async def resolve_comment(comment_id: uuid.UUID, ctx: auth.WritingWrite, session
     "/comments/{comment_id}/reopen",
     response_model=CommentRead,
     operation_id="comments:reopen",
-    responses=_errors(403),
+    responses=error_responses(403),
 )
 async def reopen_comment(comment_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession) -> CommentRead:
     """Reopen a resolved thread (staff)."""
@@ -161,7 +142,7 @@ async def reopen_comment(comment_id: uuid.UUID, ctx: auth.WritingWrite, session:
     "/submissions/{submission_id}/grade",
     response_model=GradeRead,
     operation_id="grades:get",
-    responses=_errors(),
+    responses=error_responses(),
 )
 async def get_grade(submission_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> GradeRead:
     """The grade of a submission. Staff see drafts; the student gets 404 ``GradeNotFound`` until it is returned."""
@@ -172,7 +153,7 @@ async def get_grade(submission_id: uuid.UUID, ctx: auth.WritingRead, session: Re
     "/submissions/{submission_id}/grade",
     response_model=GradeRead,
     operation_id="grades:save",
-    responses=_errors(403, 422),
+    responses=error_responses(403, 422),
 )
 async def save_grade(
     submission_id: uuid.UUID, data: GradeWrite, ctx: auth.WritingWrite, session: WriteSession
@@ -183,14 +164,14 @@ async def save_grade(
     422 ``UnknownCriterion`` / ``UnknownLevel`` for ids not in the rubric, ``NoRubric`` for scores on an assignment
     without one. A draft stays invisible to the student until it is returned.
     """
-    return await _with_details(feedback_service.save_grade(session, ctx, submission_id, data))
+    return await with_details(feedback_service.save_grade(session, ctx, submission_id, data))
 
 
 @router.post(
     "/submissions/{submission_id}/grade/return",
     response_model=GradeRead,
     operation_id="grades:return",
-    responses=_errors(403, 409, 422),
+    responses=error_responses(403, 409, 422),
 )
 async def return_grade(
     submission_id: uuid.UUID, ctx: auth.WritingWrite, session: WriteSession
@@ -200,14 +181,14 @@ async def return_grade(
     422 ``RubricIncomplete`` while a criterion has no score; 409 ``GradeAlreadyReturned``; 404 ``GradeNotFound``
     when nothing has been saved yet.
     """
-    return await _with_details(feedback_service.return_grade(session, ctx, submission_id))
+    return await with_details(feedback_service.return_grade(session, ctx, submission_id))
 
 
 @router.get(
     "/assignments/{assignment_id}/grades",
     response_model=list[GradeSummary],
     operation_id="grades:list",
-    responses=_errors(403),
+    responses=error_responses(403),
 )
 async def list_grades(assignment_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession) -> list[GradeSummary]:
     """Every grade of an assignment, draft or returned (staff), for the submission list."""
