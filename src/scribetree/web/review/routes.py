@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -269,24 +268,8 @@ async def submission_list(
     aid = parse_id(assignment_id)
     assignment = await _staff_assignment(session, ctx, aid)
     course = await course_service.get_course(session, ctx, assignment.course_id)
-    rows = await document_service.assignment_overview(session, ctx, aid)
-    returned: dict[uuid.UUID, datetime] = {}
-    for g in await feedback_service.list_grades(session, ctx, aid):
-        if g.status == "returned" and g.returned_at is not None:
-            returned[g.document_id] = max(g.returned_at, returned.get(g.document_id, g.returned_at))
-    items = []
-    for r in rows:
-        status = r.status
-        # Graded: the latest submission's grade was returned (a grade returned before a resubmission is not).
-        back = returned.get(r.document_id) if r.document_id else None
-        if (
-            status in ("submitted", "late")
-            and back is not None
-            and r.submitted_at is not None
-            and back >= r.submitted_at
-        ):
-            status = "graded"
-        items.append({"row": r, "status": status, "late": r.late})
+    rows = await document_service.assignment_overview(session, ctx, aid)  # its status already says "graded"
+    items = [{"row": r, "status": r.status, "late": r.late} for r in rows]
     sort = sort if sort in SORTS else "name"
     if sort == "status":
         items.sort(key=lambda i: (STATUS_ORDER[i["status"]], i["row"].name.casefold()))
