@@ -504,9 +504,11 @@ async def return_grade(request: Request, submission_id: str, ctx: auth.CoursesWr
 
 
 @router.get("/assignments/{assignment_id}/feedback", include_in_schema=False)
-async def my_feedback(request: Request, assignment_id: str, ctx: auth.CoursesRead, session: WriteSession) -> Response:
-    """Takes the write session because a student's document is created (empty) the first time it is opened,
-    as on the writing page; nothing else is written."""
+async def my_feedback(
+    request: Request, assignment_id: str, ctx: auth.CoursesRead, session: ReadSession, write: WriteSession
+) -> Response:
+    """Reads only; the write session is used just once, to create a student's (empty) document the first time
+    it is opened, as on the writing page."""
     aid = parse_id(assignment_id)
     acc = await assignment_access(session, ctx, aid)
     course = await course_service.get_course(session, ctx, acc.assignment.course_id)
@@ -532,7 +534,7 @@ async def my_feedback(request: Request, assignment_id: str, ctx: auth.CoursesRea
             problem=None,
         )
     try:
-        doc = await document_service.open_mine(session, ctx, aid)
+        doc = await document_service.open_mine(session, ctx, aid, write_session=write)
     except NotFound:
         raise
     except ScribetreeError as exc:  # a group assignment without a group
@@ -549,6 +551,8 @@ async def my_feedback(request: Request, assignment_id: str, ctx: auth.CoursesRea
             grade=None,
             problem=exc.detail,
         )
+    if doc in write:  # created just now: only the write session sees it (SQLite: a separate connection)
+        session = write
     subs = await document_service.list_submissions(session, ctx, doc.id)
     sub = subs[-1] if subs else None
     grade = None
