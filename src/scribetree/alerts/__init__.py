@@ -1,0 +1,1 @@
+"""Alerts and interventions: rules over writing activity, delivery (in-app, live, email, digest), outcomes."""

@@ -1,0 +1,1 @@
+"""Academic integrity from the writing process: evidence, replay, similarity, style drift, flags, responses."""

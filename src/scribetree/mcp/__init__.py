@@ -1,0 +1,1 @@
+"""The Model Context Protocol adapter: Scribe Tree's services as MCP tools, resources and prompts."""
