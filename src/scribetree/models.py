@@ -16,6 +16,12 @@ from scribetree.courses.models import (
     CourseMember,
 )
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
+from scribetree.integrity.similarity_models import (
+    SimilarityFingerprint,
+    SimilarityMatch,
+    SimilaritySettings,
+    SimilaritySubmission,
+)
 from scribetree.tenancy.models import Invitation, Membership, SupportAccessGrant, Tenant
 from scribetree.writing.feedback_models import Comment, Grade
 from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission, WritingSession
@@ -48,6 +54,10 @@ __all__ = [
     "Membership",
     "Notification",
     "PasswordReset",
+    "SimilarityFingerprint",
+    "SimilarityMatch",
+    "SimilaritySettings",
+    "SimilaritySubmission",
     "Submission",
     "SupportAccessGrant",
     "Tenant",
