@@ -4,6 +4,13 @@ Sits at the top of the layer stack (beside ``app``); no domain imports it.
 """
 
 from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiProviderSettings, AiReflection
+from scribetree.alerts.models import (
+    Alert,
+    AlertCourseSettings,
+    AlertDelivery,
+    AlertEducatorPrefs,
+    AlertWatermark,
+)
 from scribetree.core.audit import AuditChainHead, AuditEvent
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
@@ -32,6 +39,11 @@ __all__ = [
     "AiLevelChange",
     "AiProviderSettings",
     "AiReflection",
+    "Alert",
+    "AlertCourseSettings",
+    "AlertDelivery",
+    "AlertEducatorPrefs",
+    "AlertWatermark",
     "ApiToken",
     "Assignment",
     "AssignmentGroup",
