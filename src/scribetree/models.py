@@ -23,6 +23,7 @@ from scribetree.courses.models import (
     CourseMember,
 )
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
+from scribetree.integrity.models import IntegrityOutcome, IntegrityReport, IntegrityResponse, IntegritySettings
 from scribetree.integrity.similarity_models import (
     SimilarityFingerprint,
     SimilarityMatch,
@@ -60,6 +61,10 @@ __all__ = [
     "EditBatch",
     "ExternalIdentity",
     "Grade",
+    "IntegrityOutcome",
+    "IntegrityReport",
+    "IntegrityResponse",
+    "IntegritySettings",
     "Invitation",
     "Job",
     "JobSchedule",
