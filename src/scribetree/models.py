@@ -11,6 +11,7 @@ from scribetree.alerts.models import (
     AlertEducatorPrefs,
     AlertWatermark,
 )
+from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
 from scribetree.core.audit import AuditChainHead, AuditEvent
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
@@ -56,7 +57,9 @@ __all__ = [
     "Comment",
     "Course",
     "CourseMember",
+    "DailyActivityRow",
     "Document",
+    "DocumentMetricsRow",
     "DocumentVersion",
     "EditBatch",
     "ExternalIdentity",
