@@ -3,7 +3,9 @@
 Sits at the top of the layer stack (beside ``app``); no domain imports it.
 """
 
+from scribetree.ai_partner.budget_models import AiBudgetOverride
 from scribetree.ai_partner.models import AiExchange, AiLevelChange, AiProviderSettings, AiReflection
+from scribetree.alerts.interventions_models import Intervention
 from scribetree.alerts.models import (
     Alert,
     AlertCourseSettings,
@@ -15,6 +17,7 @@ from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
 from scribetree.core.audit import AuditChainHead, AuditEvent
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
+from scribetree.courses.extension_models import DeadlineExtension
 from scribetree.courses.models import (
     Assignment,
     AssignmentGroup,
@@ -37,6 +40,7 @@ from scribetree.writing.models import Document, DocumentVersion, EditBatch, Subm
 from scribetree.writing.notification_models import Notification
 
 __all__ = [
+    "AiBudgetOverride",
     "AiExchange",
     "AiLevelChange",
     "AiProviderSettings",
@@ -58,6 +62,7 @@ __all__ = [
     "Course",
     "CourseMember",
     "DailyActivityRow",
+    "DeadlineExtension",
     "Document",
     "DocumentMetricsRow",
     "DocumentVersion",
@@ -68,6 +73,7 @@ __all__ = [
     "IntegrityReport",
     "IntegrityResponse",
     "IntegritySettings",
+    "Intervention",
     "Invitation",
     "Job",
     "JobSchedule",
