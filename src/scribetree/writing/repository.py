@@ -152,6 +152,25 @@ class WritingSessionRepository(TenantRepository[WritingSession]):
         stmt = self.base().where(WritingSession.document_id == document_id).order_by(WritingSession.started_at)
         return await self.all(stmt)
 
+    async def net_words_since(self, assignment_id: uuid.UUID, since: Any) -> list[Row[Any]]:
+        """``(user_id, net_words)`` per author over the assignment's writing sessions that ended at or after
+        ``since`` (a session that began earlier counts whole)."""
+        stmt = (
+            select(
+                WritingSession.user_id,
+                func.sum(WritingSession.words_added - WritingSession.words_removed).label("net_words"),
+            )
+            .join(Document, Document.id == WritingSession.document_id)
+            .where(
+                WritingSession.tenant_id == self.tenant_id,
+                Document.tenant_id == self.tenant_id,
+                Document.assignment_id == assignment_id,
+                WritingSession.ended_at >= since,
+            )
+            .group_by(WritingSession.user_id)
+        )
+        return list((await self.session.execute(stmt)).all())
+
 
 class SubmissionRepository(TenantRepository[Submission]):
     model = Submission
@@ -215,6 +234,7 @@ class BatchStore:
         stmt = (
             select(
                 Document.id,
+                Document.assignment_id,
                 Document.revision,
                 Document.content_hash,
                 Document.word_count,

@@ -19,7 +19,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scribetree.core import audit, clock
+from scribetree.core import audit, clock, pubsub
 from scribetree.core.config import settings
 from scribetree.core.db import after_commit, run_in_transaction
 from scribetree.courses.service import assignment as assignment_service
@@ -161,6 +161,7 @@ class _Batch(NamedTuple):
 class _Written:
     accepted: BatchAccepted
     layout: chunks.Layout | None  # the new text's layout, for the text cache once the transaction commits
+    activity: dict[str, Any] | None = None  # the live view's message (docs/live.md), published after commit
 
 
 # Texts and chunk layouts of documents written recently (this process), checked against (revision, hash).
@@ -306,6 +307,9 @@ class DocumentService:
         if done.layout is not None:
             layout, revision, new_hash = done.layout, done.accepted.revision, done.accepted.content_hash
             after_commit(session, lambda: _cache_text(document_id, revision, new_hash, layout))
+        if done.activity is not None:  # one publish per accepted batch (the editor sends one per ~2 s at most)
+            channel, message = pubsub.activity_channel(tenant_id, done.activity["assignment_id"]), done.activity
+            after_commit(session, lambda: pubsub.publish(channel, message))
         return done.accepted
 
     def _write_batch(
@@ -417,7 +421,18 @@ class DocumentService:
             content_hash=new_hash,
             replayed=False,
         )
-        return _Written(accepted, new_layout)
+        activity = {
+            "type": "activity",
+            "document_id": str(doc.id),
+            "assignment_id": str(doc.assignment_id),
+            "user_id": str(user_id),
+            "revision": revision,
+            "word_count": state.get("word_count", doc.word_count),
+            "chars_inserted": applied.chars_inserted,
+            "chars_deleted": applied.chars_deleted,
+            "at": now.isoformat(),
+        }
+        return _Written(accepted, new_layout, activity)
 
     def _track_session(
         self, store: BatchStore, doc: Row[Any], user_id: uuid.UUID, applied: ops.Applied, now: datetime
@@ -668,6 +683,20 @@ class DocumentService:
             session,
             _entry(ctx, "submission.created", doc, submission_id=str(submission.id), attempt=attempt, late=late),
         )
+        submitted = {
+            "type": "submitted",
+            "document_id": str(doc.id),
+            "assignment_id": str(doc.assignment_id),
+            "user_id": str(ctx.user_id),
+            "submission_id": str(submission.id),
+            "attempt": attempt,
+            "late": late,
+            "revision": doc.revision,
+            "word_count": doc.word_count,
+            "at": now.isoformat(),
+        }
+        channel = pubsub.activity_channel(doc.tenant_id, doc.assignment_id)
+        after_commit(session, lambda: pubsub.publish(channel, submitted))
         return submission
 
     async def reopen(self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> Document:
@@ -724,6 +753,17 @@ class DocumentService:
             submitted_by=sub.submitted_by,
             ai_statement=sub.ai_statement,
         )
+
+    async def net_words_since(
+        self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID, since: datetime
+    ) -> dict[uuid.UUID, int]:
+        """Staff: each author's net words (added minus removed) in writing sessions that ended since ``since``
+        (the live view's "words today"; one grouped query over the writing sessions, no log scan)."""
+        acc = await assignment_access(session, ctx, assignment_id)
+        if acc.course_role == STUDENT:
+            raise StaffOnly()
+        rows = await WritingSessionRepository(session, acc.assignment.tenant_id).net_words_since(assignment_id, since)
+        return {r.user_id: int(r.net_words or 0) for r in rows if r.user_id is not None}
 
     async def assignment_overview(
         self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID
