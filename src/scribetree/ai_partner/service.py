@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner import engine, levels
+from scribetree.ai_partner.budget import budget_overrides
 from scribetree.ai_partner.engine.types import HelpKind, Level, PartnerAnswer, PartnerRequest, ProviderConfig
 from scribetree.ai_partner.exceptions import (
     PartnerBudgetExhausted,
@@ -254,6 +255,7 @@ class PartnerService:
         """
         doc, acc = await self._student_document(read, ctx, document_id)
         settings, valid = load_settings(acc.assignment.ai_settings)
+        settings = await budget_overrides.apply(read, acc.assignment, ctx.user_id, settings)
         eff = effective(settings, valid, current_stage(acc.assignment.stages, clock.utcnow()))
         if settings.exam_mode:
             raise PartnerDisabled(eff.reason, stage=eff.stage)
@@ -370,6 +372,8 @@ class PartnerService:
         """Check the rules, ask the engine with no transaction open, and log the exchange."""
         doc, acc = await self._student_document(read, ctx, document_id)
         settings, valid = load_settings(acc.assignment.ai_settings)
+        # A per-student budget (an educator's intervention) replaces the assignment's (ai_partner.budget).
+        settings = await budget_overrides.apply(read, acc.assignment, ctx.user_id, settings)
         stage = current_stage(acc.assignment.stages, clock.utcnow())
         eff = effective(settings, valid, stage)
         if eff.enabled and doc.status == DocumentStatus.submitted:
@@ -482,6 +486,7 @@ class PartnerService:
         level = due = None
         if student:
             settings, valid = load_settings(acc.assignment.ai_settings)
+            settings = await budget_overrides.apply(session, acc.assignment, ctx.user_id, settings)
             eff = effective(settings, valid, current_stage(acc.assignment.stages, clock.utcnow()))
             current = Level(changes[-1].to_level) if changes else levels.START
             level = await self._level_read(session, ctx, doc.id, current, settings, eff)

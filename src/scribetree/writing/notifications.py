@@ -7,6 +7,7 @@ The due-soon scan is a daily periodic job (``writing/tasks``-style actors regist
 ``scribetree.tasks``): it lists tenant ids and enqueues one job per tenant (STYLE N6); each tenant's job finds
 published assignments due within 48 hours and their students who have not submitted, and notifies each of
 them once per assignment, in the app and by email (``key`` = ``due:<assignment_id>`` makes reruns add nothing).
+A student with a deadline extension (``courses.extensions``) is reminded before their own extended date instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from scribetree.core.errors import NotFound
 from scribetree.core.ids import uuid7
 from scribetree.core.mail import send_mail
 from scribetree.core.repository import TenantRepository
+from scribetree.courses.extensions import extensions as extension_service
 from scribetree.courses.models import Assignment, AssignmentGroupMember, Course, CourseMember, CourseRole
 from scribetree.identity.service import identity
 from scribetree.tenancy.context import AuthContext
@@ -228,45 +230,63 @@ class NotificationService:
         repo = NotificationRepository(session, tenant_id)
         now = clock.utcnow()
         assignments = await repo.assignments_due(now, now + DUE_SOON)
-        if not assignments:
+        # Deadline extensions (courses.extensions): a student with one is reminded before their own due date.
+        extended = await extension_service.due_between(session, tenant_id, now, now + DUE_SOON)
+        if not assignments and not extended:
             return DueSoonResult(0, 0)
-        students = await repo.students_of(sorted({a.course_id for a in assignments}))
-        done = await repo.submitted([a.id for a in assignments])
+        by_id = {a.id: a for a in assignments} | {a.id: a for _, a in extended}
+        students = await repo.students_of(sorted({a.course_id for a in by_id.values()}))
+        done = await repo.submitted(list(by_id))
+        moved = await extension_service.extended_dues(session, tenant_id, list(by_id))
         by_course: dict[uuid.UUID, list[uuid.UUID]] = {}
         for course_id, user_id in students:
             by_course.setdefault(course_id, []).append(user_id)
+        enrolled = set(students)
+        # (assignment, student, due date, notification key): everyone on the assignment's date without an
+        # extension, and everyone whose extended date falls in the window (one reminder per extended date).
+        todo: list[tuple[Assignment, uuid.UUID, datetime, str]] = [
+            (a, u, a.due_at, f"due:{a.id}")
+            for a in assignments
+            if a.due_at is not None
+            for u in by_course.get(a.course_id, [])
+            if (a.id, u) not in moved
+        ]
+        todo += [
+            (a, e.user_id, e.due_at, f"due:{a.id}:ext:{e.due_at.isoformat()}")
+            for e, a in extended
+            if (a.course_id, e.user_id) in enrolled
+        ]
         tenant = await tenant_service.get(session, tenant_id)
         base = tenant_base_url(tenant)
         notified = emailed = 0
-        for a in assignments:
-            waiting = [u for u in by_course.get(a.course_id, []) if (a.id, u) not in done]
-            if not waiting:
+        waiting_all = [u for a, u, _, _ in todo if (a.id, u) not in done]
+        users = await identity.users_by_ids(session, list(dict.fromkeys(waiting_all)))
+        for a, uid, due_at, key in todo:
+            if (a.id, uid) in done:
                 continue
-            due = clock.as_utc(a.due_at).strftime("%d %b %Y, %H:%M UTC") if a.due_at else ""
+            due = clock.as_utc(due_at).strftime("%d %b %Y, %H:%M UTC")
             link = f"/assignments/{a.id}/write"
             title = f"Due soon: {a.title}"
             body = f'"{a.title}" is due {due}, and you have not submitted it yet.'
-            users = await identity.users_by_ids(session, waiting)
-            for uid in waiting:
-                new = await self.notify(
-                    session,
-                    tenant_id,
-                    [uid],
-                    kind=NotificationKind.due_soon,
-                    title=title,
-                    body=body,
-                    link=link,
-                    key=f"due:{a.id}",
-                )
-                if not new:
-                    continue
-                notified += 1
-                user = users.get(uid)
-                if user is None or not user.email:
-                    continue
-                text = f"Hello {user.display_name},\n\n{body}\n\nOpen your document: {base}{link}\n"
-                await send_mail(session, to=user.email, subject=" ".join(title.split()), body=text, tenant_id=tenant_id)
-                emailed += 1
+            new = await self.notify(
+                session,
+                tenant_id,
+                [uid],
+                kind=NotificationKind.due_soon,
+                title=title,
+                body=body,
+                link=link,
+                key=key,
+            )
+            if not new:
+                continue
+            notified += 1
+            user = users.get(uid)
+            if user is None or not user.email:
+                continue
+            text = f"Hello {user.display_name},\n\n{body}\n\nOpen your document: {base}{link}\n"
+            await send_mail(session, to=user.email, subject=" ".join(title.split()), body=text, tenant_id=tenant_id)
+            emailed += 1
         return DueSoonResult(notified, emailed)
 
 

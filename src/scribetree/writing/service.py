@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scribetree.core import audit, clock, pubsub
 from scribetree.core.config import settings
 from scribetree.core.db import after_commit, run_in_transaction
+from scribetree.courses.extensions import extensions as extension_service
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import assignment_access
 from scribetree.courses.service import course as course_service
@@ -641,8 +642,9 @@ class DocumentService:
     ) -> Submission:
         """Submit the current text: a ``submission`` version, a submission row, and the document becomes read-only.
 
-        ``late`` is set when the assignment has a due date and it has passed. Late policy ``reject`` refuses
-        late submissions. A document is submitted again only after it is reopened (see :meth:`reopen`).
+        ``late`` is set when the submitter's due date (the assignment's, or their deadline extension) has passed.
+        Late policy ``reject`` refuses late submissions. A document is submitted again only after it is reopened
+        (see :meth:`reopen`).
         """
         statement = _clean(data.ai_statement, "ai_statement") or None
         da = await access_document(session, ctx, document_id, Need.edit, for_update=True)
@@ -652,7 +654,8 @@ class DocumentService:
         if data.revision != doc.revision:
             raise _stale(doc, data.revision)
         now = clock.utcnow()
-        late = assignment.due_at is not None and now > assignment.due_at
+        # The submitter's own due date: a deadline extension granted to them replaces the assignment's.
+        late = await extension_service.late_for(session, assignment, ctx.user_id, now)
         if late and assignment.late_policy == "reject":
             raise SubmissionClosed()
         if assignment.ai_statement_required and not statement:
@@ -715,7 +718,9 @@ class DocumentService:
                 raise ResubmissionClosed(
                     "This assignment takes one submission. Ask your instructor to reopen it if you need to."
                 )
-            if policy == "until_due" and assignment.due_at is not None and clock.utcnow() > assignment.due_at:
+            if policy == "until_due" and await extension_service.late_for(
+                session, assignment, ctx.user_id, clock.utcnow()
+            ):
                 raise ResubmissionClosed(
                     "Resubmission closed at the due date. Ask your instructor to reopen it if you need to."
                 )
