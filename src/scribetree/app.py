@@ -21,6 +21,7 @@ from scribetree.core.db import dispose_engines
 from scribetree.core.errors import ScribetreeError
 from scribetree.core.logging import configure_logging
 from scribetree.courses.endpoints import router as courses_router
+from scribetree.integrity.endpoints import router as integrity_router
 from scribetree.ops.endpoints import probes
 from scribetree.ops.endpoints import router as ops_router
 from scribetree.ops.middleware import MetricsMiddleware
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
     app.include_router(writing_router, prefix="/api/v1")
     app.include_router(feedback_router, prefix="/api/v1")
     app.include_router(ai_partner_router, prefix="/api/v1")
+    app.include_router(integrity_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(web_router)
