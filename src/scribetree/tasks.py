@@ -2,4 +2,5 @@
 
 import scribetree.core.mail
 import scribetree.identity.tasks
+import scribetree.integrity.similarity
 import scribetree.writing.notifications  # noqa: F401

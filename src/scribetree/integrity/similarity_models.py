@@ -29,7 +29,7 @@ from scribetree.core.db import Base, RecordMixin, TenantScoped, UTCDateTime
 
 class IndexState(StrEnum):
     indexed = "indexed"
-    failed = "failed"
+    superseded = "superseded"  # a later attempt of the same document replaced it in the index
 
 
 class MatchScope(StrEnum):

@@ -27,7 +27,7 @@ from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import assignment_access
 from scribetree.courses.service import course as course_service
 from scribetree.tenancy.context import AuthContext
-from scribetree.writing import chunks, ops
+from scribetree.writing import chunks, ops, submission_hooks
 from scribetree.writing.access import STUDENT, Need, access_document, check_edit
 from scribetree.writing.exceptions import (
     AiStatementRequired,
@@ -682,6 +682,7 @@ class DocumentService:
         doc.status = DocumentStatus.submitted
         doc.submitted_at = now
         await session.flush()
+        await submission_hooks.submitted(session, submission)  # higher domains' jobs, in this transaction
         await audit.record(
             session,
             _entry(ctx, "submission.created", doc, submission_id=str(submission.id), attempt=attempt, late=late),
