@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scribetree.analytics.schemas import CourseMetrics, DocumentMetrics, StudentMetrics
 from scribetree.analytics.service import analytics as analytics_service
 from scribetree.core import clock
+from scribetree.courses.models import CourseRole
 from scribetree.courses.service import assignment as assignment_service
+from scribetree.courses.service import course as course_service
 from scribetree.tenancy.context import AuthContext
 
 # ---- thresholds (docs/insight.md lists each with its reason) -------------------------------------------------
@@ -694,16 +696,21 @@ class ProfileService:
         audit_session: AsyncSession | None = None,
         now: datetime | None = None,
     ) -> tuple[CourseMetrics, dict[uuid.UUID, Profile]]:
-        """The course's figures (staff only) and every student's profile, keyed by user id."""
-        course = await analytics_service.course_metrics(session, ctx, course_id, audit_session=audit_session)
+        """Every student's profile (keyed by user id) and then the course's figures (staff only).
+
+        The students' figures come first: reading them on ``audit_session`` catches their documents up, so the
+        class figures read afterwards on the same session include the same batches."""
         work = await self._work(session, ctx, course_id)
         at = now or clock.utcnow()
         out: dict[uuid.UUID, Profile] = {}
-        for row in course.student_rows:
+        for m in await course_service.list_members(session, ctx, course_id):
+            if m.role != CourseRole.student:
+                continue
             metrics = await analytics_service.student_metrics(
-                session, ctx, course_id, row.user_id, audit_session=audit_session
+                session, ctx, course_id, m.user_id, audit_session=audit_session
             )
-            out[row.user_id] = build_profile(metrics, work, at)
+            out[m.user_id] = build_profile(metrics, work, at)
+        course = await analytics_service.course_metrics(session, ctx, course_id, audit_session=audit_session)
         return course, out
 
 

@@ -8,6 +8,7 @@ from scribetree.web.admin.routes import router as admin
 from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
+from scribetree.web.insight.routes import router as insight
 from scribetree.web.ops.routes import router as ops
 from scribetree.web.partner.routes import router as partner
 from scribetree.web.public.routes import router as public
@@ -18,3 +19,4 @@ from scribetree.web.writing.routes import router as writing
 router = APIRouter(include_in_schema=False)
 for part in (signin, public, home, admin, courses, writing, partner, review, ops, dev):
     router.include_router(part)
+router.include_router(insight)
