@@ -22,6 +22,7 @@ from scribetree.core.errors import ScribetreeError
 from scribetree.core.logging import configure_logging
 from scribetree.courses.endpoints import router as courses_router
 from scribetree.integrity.endpoints import router as integrity_router
+from scribetree.integrity.replay_endpoints import router as replay_router
 from scribetree.integrity.similarity_endpoints import router as similarity_router
 from scribetree.ops.endpoints import probes
 from scribetree.ops.endpoints import router as ops_router
@@ -83,6 +84,7 @@ def create_app() -> FastAPI:
     app.include_router(writing_router, prefix="/api/v1")
     app.include_router(feedback_router, prefix="/api/v1")
     app.include_router(ai_partner_router, prefix="/api/v1")
+    app.include_router(replay_router, prefix="/api/v1")
     app.include_router(integrity_router, prefix="/api/v1")
     app.include_router(similarity_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")

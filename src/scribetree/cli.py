@@ -19,10 +19,12 @@ tenant_app = typer.Typer(help="Manage institutions (tenants).", no_args_is_help=
 user_app = typer.Typer(help="Manage people.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The job queue.", no_args_is_help=True)
+integrity_app = typer.Typer(help="Academic integrity: verify exported event logs.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(integrity_app, name="integrity")
 
 
 def _run(fn: Callable[[], Awaitable[Any]]) -> Any:
@@ -283,6 +285,39 @@ def jobs_run_pending() -> None:
 
     n = _run(jobs.run_pending)
     typer.echo(f"Ran {n} job(s).")
+
+
+@integrity_app.command("verify-export")
+def integrity_verify_export(
+    file: Annotated[str, typer.Argument(help="An event-log export (JSON Lines), or - for standard input.")],
+    require_signature: Annotated[
+        bool, typer.Option(help="Also fail unless this server's key made the end line's HMAC.")
+    ] = False,
+) -> None:
+    """Recompute an export's hash chain and replay its ops; exit 1 naming the first bad line (docs/integrity.md)."""
+    from scribetree.integrity.export import signing_key, verify_lines
+
+    try:
+        stream = sys.stdin if file == "-" else open(file, encoding="utf-8", newline="\n")  # noqa: SIM115
+    except OSError as exc:
+        _fail(f"Cannot read {file}: {exc.strerror}.")
+    try:
+        verdict = verify_lines(stream, signing_key())
+    except UnicodeDecodeError:
+        _fail("The file is not UTF-8 text, so it is not an event-log export.")
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    if not verdict.ok:
+        _fail(f"BROKEN  {verdict.message()}")
+    typer.echo(verdict.message())
+    if verdict.signature != "valid":
+        typer.echo(
+            "The chain is intact, but the HMAC was not made with this server's key: the file's integrity is shown, "
+            "not its origin."
+        )
+        if require_signature:
+            raise typer.Exit(1)
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from scribetree.writing.models import (
     Document,
     DocumentStatus,
     DocumentVersion,
+    EditBatch,
     Submission,
     VersionKind,
     WritingSession,
@@ -584,6 +585,39 @@ class DocumentService:
         ):
             text = ops.apply(text, ops.parse_ops(batch.ops))
         return text
+
+    # ---- reads for higher domains (integrity: replay, export, reports); the caller has checked access ------
+
+    async def read(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        document_id: uuid.UUID,
+        *,
+        audit_session: AsyncSession | None = None,
+        what: str = "text",
+        **details: object,
+    ) -> Document:
+        """Read access to a document; staff reads are audited as ``document.viewed`` with ``what``."""
+        return await self._read(session, ctx, document_id, audit_session, what, **details)
+
+    async def batches_between(
+        self, session: AsyncSession, document: Document, after_revision: int, upto_revision: int
+    ) -> list[EditBatch]:
+        """The batches that produced revisions ``after_revision + 1 .. upto_revision`` (text changes only)."""
+        return await EditBatchRepository(session, document.tenant_id).between(
+            document.id, after_revision, upto_revision
+        )
+
+    async def log_page(
+        self, session: AsyncSession, document: Document, after: uuid.UUID | None, limit: int
+    ) -> list[EditBatch]:
+        """Every batch (focus-only ones too) in acceptance order after the ``after`` batch id."""
+        return await EditBatchRepository(session, document.tenant_id).page(document.id, after, limit)
+
+    async def versions_of(self, session: AsyncSession, document: Document) -> list[DocumentVersion]:
+        """The document's versions, newest first, without their texts."""
+        return await VersionRepository(session, document.tenant_id).listing(document.id)
 
     async def text_at(
         self,
