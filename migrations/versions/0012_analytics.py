@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("last_batch_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("style_revision", sa.Integer(), nullable=True),
         sa.Column("style", sa.JSON(), nullable=True),
-        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("seen_activity_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         _fk(t, "assignment_id", "assignments"),
         _fk(t, "course_id", "courses"),

@@ -62,7 +62,9 @@ class DocumentMetricsRow(TenantScoped, Base):
     last_batch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     style_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     style: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    seen_activity_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )  # the last_activity_at covered
 
 
 class DailyActivityRow(RecordMixin, TenantScoped, Base):

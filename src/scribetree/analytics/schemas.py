@@ -53,7 +53,9 @@ class StageProgress(_Schema):
     words_at_due: int | None = Field(
         description="the document's word count at the end of the due day (now, if not yet due); None if no target"
     )
-    status: str = Field(description="'met', 'missed', 'on_track', 'behind', or 'no_target'")
+    status: str = Field(
+        description="'met' or 'missed' (due date passed), 'reached' or 'open' (not yet due), 'no_target' (no word_min)"
+    )
 
 
 class AiUse(_Schema):
@@ -173,6 +175,7 @@ class AssignmentMetrics(_Schema):
     rows: list[StudentAssignmentRow]
     ai_exchanges: int
     reflection_mean_total: float | None
+    stale_documents: int = Field(description="documents with batches the figures do not include yet (<= 30 s)")
 
 
 class AssignmentSummary(_Schema):
@@ -212,6 +215,7 @@ class CourseMetrics(_Schema):
         description="running sum of word_delta over ``progress`` (class words written so far), same days"
     )
     stage_completion: list[StageCompletion] = Field(description="every assignment's stages, in due order")
+    stale_documents: int = Field(description="documents with batches the figures do not include yet (<= 30 s)")
 
 
 class StudentMetrics(_Schema):

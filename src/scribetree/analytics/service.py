@@ -1,30 +1,332 @@
-"""Writing analytics over the edit log, kept incrementally (see ``analytics.models``).
+"""Writing analytics over the edit log, kept incrementally (see ``analytics.models`` and ``analytics.metrics``).
 
 Access: a student sees only their own figures; the staff of a course (instructor, TA) and the institution's
 admins see the course's; anyone else gets the same 404 as for a missing object. A read of another person's
 figures is written to the audit trail (ARCHITECTURE §6). Services never commit (STYLE T2).
+
+Freshness: the periodic job (``analytics.tasks``, every 30 s) folds new batches of every active document.
+A document or student page catches up the documents it shows first (only their new batches, at most
+``CATCH_UP_MAX_BATCHES`` each); class pages read the aggregates as they are and say how many documents are
+behind (``stale_documents``).
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.analytics import metrics, style
+from scribetree.analytics.exceptions import AnalyticsNotFound, InvalidRange
+from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
+from scribetree.analytics.repository import MetricsRepository
 from scribetree.analytics.schemas import (
+    AiDay,
+    AiUse,
     AssignmentMetrics,
+    AssignmentSummary,
     CourseMetrics,
     DailyActivity,
     DocumentMetrics,
+    GapBucket,
     RefreshResult,
+    StageCompletion,
+    StageProgress,
+    StudentAssignmentRow,
     StudentMetrics,
+    StudentSummary,
+    StyleMeasures,
 )
+from scribetree.core import audit, clock
+from scribetree.core.config import settings
+from scribetree.core.errors import NotFound
+from scribetree.courses.models import Assignment, AssignmentKind, CourseRole
+from scribetree.courses.service import assignment as assignment_service
+from scribetree.courses.service import assignment_access, course_access
+from scribetree.courses.service import course as course_service
 from scribetree.tenancy.context import AuthContext
+from scribetree.writing.service import document as document_service
 
 DEFAULT_DAYS = 120
+MAX_DAYS = 366
+PAGE = 500  # batches read per statement while catching up
+CATCH_UP_MAX_BATCHES = 5000  # per document and call; the periodic job carries on from there
+TENANT_MAX_DOCUMENTS = 500  # documents caught up per tenant job run (the next run takes the rest)
+STUDENT = CourseRole.student
+
+
+def _minutes(seconds: int | None) -> float:
+    return round((seconds or 0) / 60, 1)
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def _due(stage: dict[str, Any]) -> datetime | None:
+    raw = stage.get("due_at")
+    if not raw:
+        return None
+    value = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+    return clock.as_utc(value)
+
+
+def stage_targets(assignment: Assignment) -> list[tuple[dict[str, Any], datetime | None, int | None]]:
+    """``(stage, due, target words)``: stage i of n is expected to reach ``ceil(word_min * (i + 1) / n)`` words."""
+    stages = list(assignment.stages or [])
+    n = len(stages)
+    return [
+        (s, _due(s), math.ceil(assignment.word_min * (i + 1) / n) if assignment.word_min else None)
+        for i, s in enumerate(stages)
+    ]
+
+
+def stage_cut_days(assignment: Assignment, now: datetime) -> list[date]:
+    return [due.date() for _s, due, target in stage_targets(assignment) if due and target and due <= now]
+
+
+def stage_progress(
+    assignment: Assignment, current_words: int, words_at: dict[date, int], now: datetime
+) -> list[StageProgress]:
+    """Each stage: ``met``/``missed`` once its due date passed (words at the end of the due day, UTC), else
+    ``reached``/``open`` against the current word count; ``no_target`` when the assignment has no word_min."""
+    out = []
+    for stage, due, target in stage_targets(assignment):
+        key, label = str(stage.get("key", "")), str(stage.get("label", stage.get("key", "")))
+        if target is None:
+            out.append(
+                StageProgress(
+                    key=key, label=label, due_at=due, target_words=None, words_at_due=None, status="no_target"
+                )
+            )
+            continue
+        if due is not None and due <= now:
+            words = words_at.get(due.date(), 0)
+            status = "met" if words >= target else "missed"
+        else:
+            words = current_words
+            status = "reached" if words >= target else "open"
+        out.append(
+            StageProgress(key=key, label=label, due_at=due, target_words=target, words_at_due=words, status=status)
+        )
+    return out
+
+
+def _daily(rows: Sequence[Row[Any]]) -> list[DailyActivity]:
+    return [
+        DailyActivity(
+            day=r[0],
+            active_minutes=_minutes(int(r[1] or 0)),
+            batches=int(r[2] or 0),
+            words_added=int(r[3] or 0),
+            words_deleted=int(r[4] or 0),
+            word_delta=int(r[5] or 0),
+            pastes=int(r[6] or 0),
+            pasted_chars=int(r[7] or 0),
+            active_students=int(r[8] or 0),
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class _Doc:
+    """A document row with its metrics columns (``MetricsRepository.documents_of``)."""
+
+    row: Row[Any]
+
+    @property
+    def stale(self) -> bool:
+        seen = self.row.seen_activity_at
+        return self.row.last_activity_at is not None and (seen is None or self.row.last_activity_at > seen)
 
 
 class AnalyticsService:
+    # ---- the incremental job ----------------------------------------------------------------------------
+
+    async def refresh_document(
+        self, session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID, *, max_batches: int | None = None
+    ) -> int:
+        """Fold the batches after the document's watermark into its aggregates; returns how many were folded.
+
+        Reads only the new batches (pages of ``PAGE``, at most ``max_batches``, default ``CATCH_UP_MAX_BATCHES``)
+        and updates the document's row and its (author, day) rows. Idempotent: a second call folds nothing.
+        """
+        limit = CATCH_UP_MAX_BATCHES if max_batches is None else max_batches
+        repo = MetricsRepository(session, tenant_id)
+        doc = await repo.document_row(document_id)
+        if doc is None:
+            return 0
+        row = await repo.get(document_id, for_update=True)
+        if row is None:
+            row = DocumentMetricsRow(
+                tenant_id=tenant_id,
+                document_id=document_id,
+                assignment_id=doc.assignment_id,
+                course_id=doc.course_id,
+                **{k: v for k, v in metrics.State().values().items()},
+            )
+            try:
+                async with session.begin_nested():
+                    session.add(row)
+                    await session.flush()
+            except IntegrityError:  # another refresh created it at the same moment
+                row = await repo.get(document_id, for_update=True)
+                assert row is not None
+        state = metrics.State(**{k: getattr(row, k) for k in metrics.State().values()})
+        state.gaps = dict(state.gaps or {})
+        days: dict[tuple[uuid.UUID, date], metrics.DayDelta] = {}
+        texts: dict[int, str] = {}
+        folded = 0
+        complete = False
+        while (want := min(PAGE, limit - folded)) > 0:
+            page = await repo.batches_after(
+                document_id, state.wm_revision, state.wm_received_at, state.wm_batch_id, want
+            )
+            pending = [
+                metrics.BatchIn(b.id, b.revision, b.base_revision, b.received_at, b.author_user_id, b.ops) for b in page
+            ]
+            while pending:
+                before = state.batches
+                try:
+                    metrics.fold(
+                        state,
+                        pending,
+                        active_gap=settings.WRITING_ACTIVE_GAP_SECONDS,
+                        idle_gap=settings.WRITING_SESSION_IDLE_SECONDS,
+                        days=days,
+                        texts=texts,
+                    )
+                    pending = []
+                except metrics.NeedText as need:
+                    pending = pending[state.batches - before :]
+                    texts[need.revision] = await self._text_at(repo, document_id, need.revision)
+            folded += len(page)
+            if len(page) < want:
+                complete = True
+                break
+        if complete and doc.revision > state.wm_revision:
+            # A restore after the last batch: the text changed outside the log.
+            state.text = await self._text_at(repo, document_id, doc.revision)
+            state.wm_revision = doc.revision
+        for name, value in state.values().items():
+            setattr(row, name, value)
+        if complete:
+            row.seen_activity_at = doc.last_activity_at
+        if row.style_revision != state.wm_revision:
+            row.style = style.measure(state.text).model_dump()
+            row.style_revision = state.wm_revision
+        await self._add_days(repo, doc, days)
+        await session.flush()
+        return folded
+
+    async def _text_at(self, repo: MetricsRepository, document_id: uuid.UUID, revision: int) -> str:
+        document = await repo.document(document_id)
+        assert document is not None
+        return await document_service.rebuild(repo.session, document, revision)
+
+    async def _add_days(
+        self, repo: MetricsRepository, doc: Row[Any], days: dict[tuple[uuid.UUID, date], metrics.DayDelta]
+    ) -> None:
+        if not days:
+            return
+        existing = {(r.user_id, r.day): r for r in await repo.days(doc.id, list(days))}
+        new = []
+        for (user_id, day), delta in days.items():
+            found = existing.get((user_id, day))
+            if found is not None:
+                await repo.bump_days(found.id, delta.values())
+            else:
+                new.append(
+                    DailyActivityRow(
+                        tenant_id=repo.tenant_id,
+                        document_id=doc.id,
+                        assignment_id=doc.assignment_id,
+                        course_id=doc.course_id,
+                        user_id=user_id,
+                        day=day,
+                        **delta.values(),
+                    )
+                )
+        if new:
+            await repo.add_all(new)
+
+    async def refresh_tenant(
+        self, session: AsyncSession, tenant_id: uuid.UUID, *, max_documents: int = TENANT_MAX_DOCUMENTS
+    ) -> RefreshResult:
+        """Catch up every document of the tenant with activity after what its figures cover (the periodic job)."""
+        repo = MetricsRepository(session, tenant_id)
+        moved = batches = 0
+        for document_id in await repo.stale_document_ids(max_documents):
+            n = await self.refresh_document(session, tenant_id, document_id)
+            moved += 1
+            batches += n
+        return RefreshResult(documents=moved, batches=batches)
+
+    # ---- access -----------------------------------------------------------------------------------------
+
+    async def _audit(
+        self,
+        audit_session: AsyncSession | None,
+        ctx: AuthContext,
+        target_type: str,
+        target_id: uuid.UUID,
+        **details: Any,
+    ) -> None:
+        if audit_session is None:
+            return
+        await audit.record(
+            audit_session,
+            audit.Entry(
+                action="analytics.viewed",
+                tenant_id=ctx.tenant_id,
+                actor_user_id=ctx.user_id,
+                actor_label=ctx.actor_label,
+                meta=ctx.meta,
+                target_type=target_type,
+                target_id=str(target_id),
+                details={k: str(v) for k, v in details.items()},
+            ),
+        )
+
+    async def _staff_course(self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID) -> Any:
+        try:
+            acc = await course_access(session, ctx, course_id)
+        except NotFound:
+            raise AnalyticsNotFound() from None
+        if acc.course_role == STUDENT:
+            raise AnalyticsNotFound()
+        return acc
+
+    async def _student_of(
+        self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID, user_id: uuid.UUID
+    ) -> tuple[Any, str]:
+        """The course access and the student's name; 404 unless the caller is that student or the course's staff
+        and the user is a student of the course."""
+        try:
+            acc = await course_access(session, ctx, course_id)
+        except NotFound:
+            raise AnalyticsNotFound() from None
+        if acc.course_role == STUDENT:
+            if user_id != ctx.user_id:
+                raise AnalyticsNotFound()
+            return acc, ctx.display_name
+        for m in await course_service.list_members(session, ctx, course_id):
+            if m.user_id == user_id and m.role == STUDENT:
+                return acc, m.display_name
+        raise AnalyticsNotFound()
+
+    # ---- one document -----------------------------------------------------------------------------------
+
     async def document_metrics(
         self,
         session: AsyncSession,
@@ -33,8 +335,136 @@ class AnalyticsService:
         *,
         audit_session: AsyncSession | None = None,
     ) -> DocumentMetrics:
-        """One document's figures, caught up first if batches arrived since (only the new ones are read)."""
-        raise NotImplementedError
+        """One document's figures, caught up first if batches arrived since (only the new ones are read) when
+        ``audit_session`` (the request's write session) is given. Staff reads are audited."""
+        try:
+            doc = await document_service.read(session, ctx, document_id, audit_session=audit_session, what="analytics")
+        except NotFound:
+            raise AnalyticsNotFound() from None
+        assignment = await assignment_service.get(session, ctx, doc.assignment_id)
+        docs = await self._documents(session, ctx, [assignment], document_ids=[doc.id], refresh_on=audit_session)
+        return (await self._compose(session, ctx.tenant_id, docs, {assignment.id: assignment}))[0]
+
+    async def _documents(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        assignments: Sequence[Assignment],
+        *,
+        document_ids: Sequence[uuid.UUID] | None = None,
+        owner_user_id: uuid.UUID | None = None,
+        refresh_on: AsyncSession | None = None,
+    ) -> list[_Doc]:
+        tenant_id = ctx.tenant_id
+        assert tenant_id is not None
+        repo = MetricsRepository(session, tenant_id)
+        ids = [a.id for a in assignments]
+        rows = [
+            _Doc(r)
+            for r in await repo.documents_of(assignment_ids=ids, owner_user_id=owner_user_id, document_ids=document_ids)
+        ]
+        if owner_user_id is None and document_ids is not None:
+            rows = [r for r in rows if r.row.id in set(document_ids)]
+        stale = [r.row.id for r in rows if r.stale]
+        if refresh_on is not None and stale:
+            for document_id in stale:
+                await self.refresh_document(refresh_on, tenant_id, document_id)
+            await refresh_on.flush()
+            fresh = MetricsRepository(refresh_on, tenant_id)
+            rows = [
+                _Doc(r)
+                for r in await fresh.documents_of(
+                    assignment_ids=ids, owner_user_id=owner_user_id, document_ids=document_ids
+                )
+            ]
+            if owner_user_id is None and document_ids is not None:
+                rows = [r for r in rows if r.row.id in set(document_ids)]
+        return rows
+
+    async def _compose(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID | None,
+        docs: Sequence[_Doc],
+        assignments: dict[uuid.UUID, Assignment],
+        *,
+        metrics_session: AsyncSession | None = None,
+    ) -> list[DocumentMetrics]:
+        assert tenant_id is not None
+        repo = MetricsRepository(metrics_session or session, tenant_id)
+        full = {m.document_id: m for m in await repo.metrics_rows([d.row.id for d in docs])}
+        now = clock.utcnow()
+        cuts = {a.id: stage_cut_days(a, now) for a in assignments.values()}
+        words_at = await repo.words_by_day({a: c for a, c in cuts.items() if c}, [d.row.id for d in docs])
+        out = []
+        for d in docs:
+            r = d.row
+            a = assignments[r.assignment_id]
+            m = full.get(r.id)
+            per_day = {day: words_at.get((r.id, day), 0) for day in cuts[a.id]}
+            levels = await repo.ai_levels(r.id)
+            refl = await repo.reflections_of([r.id], None)
+            scored = [x.total for x in refl if not x.gamed]
+            gaps = dict(m.gaps or {}) if m is not None else {}
+            word_count = r.word_count
+            words_added = m.words_added if m else 0
+            words_deleted = m.words_deleted if m else 0
+            first_words = m.first_words_at if m else None
+            out.append(
+                DocumentMetrics(
+                    document_id=r.id,
+                    assignment_id=r.assignment_id,
+                    course_id=a.course_id,
+                    owner_user_id=r.owner_user_id,
+                    revision=m.wm_revision if m else 0,
+                    stale=d.stale,
+                    word_count=word_count,
+                    active_minutes=_minutes(m.active_seconds if m else 0),
+                    sessions=m.sessions if m else 0,
+                    batches=m.batches if m else 0,
+                    chars_inserted=m.chars_inserted if m else 0,
+                    chars_deleted=m.chars_deleted if m else 0,
+                    words_added=words_added,
+                    words_deleted=words_deleted,
+                    pastes=m.pastes if m else 0,
+                    pasted_chars=m.pasted_chars if m else 0,
+                    typed_to_final=_ratio(words_added, word_count),
+                    deleted_to_added=_ratio(words_deleted, words_added),
+                    gaps=[
+                        GapBucket(label=label, upper_seconds=upper, count=gaps.get(label, 0))
+                        for upper, label in metrics.GAP_BUCKETS
+                    ],
+                    pauses=m.pauses if m else 0,
+                    pause_minutes=_minutes(m.pause_seconds if m else 0),
+                    bursts=m.bursts if m else 0,
+                    longest_burst_chars=m.longest_burst_chars if m else 0,
+                    first_batch_at=m.first_batch_at if m else None,
+                    first_words_at=first_words,
+                    last_activity_at=r.last_activity_at,
+                    seconds_to_first_words_from_publish=(
+                        max(0, round((first_words - a.published_at).total_seconds()))
+                        if first_words and a.published_at
+                        else None
+                    ),
+                    seconds_to_first_words_from_open=(
+                        max(0, round((first_words - r.created_at).total_seconds())) if first_words else None
+                    ),
+                    submitted_at=r.submitted_at,
+                    style=StyleMeasures(**m.style) if m and m.style else None,
+                    stages=stage_progress(a, word_count, per_day, now),
+                    ai=AiUse(
+                        exchanges=sum(int(n) for _lvl, n, _at in levels),
+                        reflections=len(refl),
+                        reflection_mean_total=round(statistics.fmean(scored), 2) if scored else None,
+                        gamed_reflections=sum(1 for x in refl if x.gamed),
+                        levels={str(lvl): int(n) for lvl, n, _at in levels},
+                        last_level=str(max(levels, key=lambda x: x[2])[0]) if levels else None,
+                    ),
+                )
+            )
+        return out
+
+    # ---- one student ------------------------------------------------------------------------------------
 
     async def student_metrics(
         self,
@@ -45,29 +475,51 @@ class AnalyticsService:
         *,
         audit_session: AsyncSession | None = None,
     ) -> StudentMetrics:
-        raise NotImplementedError
-
-    async def assignment_metrics(
-        self,
-        session: AsyncSession,
-        ctx: AuthContext,
-        assignment_id: uuid.UUID,
-        *,
-        audit_session: AsyncSession | None = None,
-    ) -> AssignmentMetrics:
-        """Per-student rows (every student of the course) and class aggregates; staff only."""
-        raise NotImplementedError
-
-    async def course_metrics(
-        self,
-        session: AsyncSession,
-        ctx: AuthContext,
-        course_id: uuid.UUID,
-        *,
-        audit_session: AsyncSession | None = None,
-    ) -> CourseMetrics:
-        """Per assignment and per student summaries, the class's daily series and stage completion; staff only."""
-        raise NotImplementedError
+        """A student's documents in the course (caught up first), daily activity and AI partner use by day.
+        The student themself, or the course's staff (audited)."""
+        acc, name = await self._student_of(session, ctx, course_id, user_id)
+        tenant_id = acc.course.tenant_id
+        if user_id != ctx.user_id:
+            await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="student")
+        assignments = await assignment_service.list_for_course(session, ctx, course_id)
+        by_id = {a.id: a for a in assignments}
+        repo = MetricsRepository(session, tenant_id)
+        group_ids = [a.id for a in assignments if a.kind == AssignmentKind.group]
+        group_docs = await repo.group_document_ids(user_id, group_ids) if group_ids else []
+        docs = await self._documents(
+            session, ctx, assignments, owner_user_id=user_id, document_ids=group_docs, refresh_on=audit_session
+        )
+        composed = await self._compose(session, tenant_id, docs, by_id, metrics_session=audit_session)
+        since = clock.utcnow().date() - timedelta(days=DEFAULT_DAYS - 1)
+        daily = _daily(await repo.daily_series(course_id, since, user_id=user_id))
+        doc_ids = [d.row.id for d in docs]
+        ai: dict[date, list[Any]] = defaultdict(lambda: [0, 0, []])
+        for (at,) in await repo.exchanges_by_day(doc_ids, user_id):
+            ai[clock.as_utc(at).date()][0] += 1
+        for at, total, gamed in await repo.reflections_of(doc_ids, user_id):
+            entry = ai[clock.as_utc(at).date()]
+            entry[1] += 1
+            if not gamed:
+                entry[2].append(total)
+        return StudentMetrics(
+            course_id=course_id,
+            user_id=user_id,
+            name=name,
+            documents=composed,
+            active_minutes=round(sum(d.active_minutes for d in composed), 1),
+            words_added=sum(d.words_added for d in composed),
+            words_deleted=sum(d.words_deleted for d in composed),
+            daily=daily,
+            ai_daily=[
+                AiDay(
+                    day=day,
+                    exchanges=e,
+                    reflections=r,
+                    reflection_mean_total=round(statistics.fmean(t), 2) if t else None,
+                )
+                for day, (e, r, t) in sorted(ai.items())
+            ],
+        )
 
     async def daily_activity(
         self,
@@ -79,16 +531,232 @@ class AnalyticsService:
         days: int = DEFAULT_DAYS,
         audit_session: AsyncSession | None = None,
     ) -> list[DailyActivity]:
-        """Per UTC day over the last ``days`` days: one student (``user_id``) or the whole class (staff only)."""
-        raise NotImplementedError
+        """Per UTC day over the last ``days`` days (days without writing are left out): one student
+        (``user_id``: the student themself or staff, audited) or the whole class (staff only)."""
+        if not 1 <= days <= MAX_DAYS:
+            raise InvalidRange(f"'days' is {days}; give a number of days from 1 to {MAX_DAYS}.", field="days")
+        if user_id is None:
+            acc = await self._staff_course(session, ctx, course_id)
+        else:
+            acc, _name = await self._student_of(session, ctx, course_id, user_id)
+            if user_id != ctx.user_id:
+                await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="daily")
+        since = clock.utcnow().date() - timedelta(days=days - 1)
+        repo = MetricsRepository(session, acc.course.tenant_id)
+        return _daily(await repo.daily_series(course_id, since, user_id=user_id))
 
-    async def refresh_document(self, session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID) -> int:
-        """Fold the batches after the document's watermark into its aggregates; returns how many were folded."""
-        raise NotImplementedError
+    # ---- a class ----------------------------------------------------------------------------------------
 
-    async def refresh_tenant(self, session: AsyncSession, tenant_id: uuid.UUID) -> RefreshResult:
-        """Catch up every document of the tenant with activity after its watermark (the periodic job)."""
-        raise NotImplementedError
+    async def _class(
+        self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID, assignments: Sequence[Assignment]
+    ) -> _Class:
+        tenant_id = ctx.tenant_id
+        assert tenant_id is not None
+        repo = MetricsRepository(session, tenant_id)
+        students = [m for m in await course_service.list_members(session, ctx, course_id) if m.role == STUDENT]
+        ids = [a.id for a in assignments]
+        docs = [_Doc(r) for r in await repo.documents_of(assignment_ids=ids)] if ids else []
+        now = clock.utcnow()
+        cuts = {a.id: stage_cut_days(a, now) for a in assignments}
+        words_at = await repo.words_by_day({a: c for a, c in cuts.items() if c}) if ids else {}
+        groups: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}  # (assignment, user) -> group
+        group_ids = [a.id for a in assignments if a.kind == AssignmentKind.group]
+        for a_id, g_id, u_id in await repo.group_members(group_ids) if group_ids else []:
+            groups[(a_id, u_id)] = g_id
+        by_owner = {(d.row.assignment_id, d.row.owner_user_id): d for d in docs if d.row.owner_user_id}
+        by_group = {(d.row.assignment_id, d.row.group_id): d for d in docs if d.row.group_id}
+        ai = await repo.ai_by_assignment_user(ids) if ids else {}
+        refl = await repo.reflections_by_document_user(ids) if ids else {}
+        submitted = await repo.submissions_count(ids) if ids else {}
+        return _Class(students, docs, cuts, words_at, groups, by_owner, by_group, ai, refl, submitted, now)
+
+    def _rows(self, c: _Class, a: Assignment) -> list[StudentAssignmentRow]:
+        rows = []
+        for s in c.students:
+            if a.kind == AssignmentKind.group:
+                g = c.groups.get((a.id, s.user_id))
+                d = c.by_group.get((a.id, g)) if g else None
+            else:
+                d = c.by_owner.get((a.id, s.user_id))
+            r = d.row if d else None
+            per_day = {day: c.words_at.get((r.id, day), 0) for day in c.cuts[a.id]} if r else {}
+            stages = stage_progress(a, r.word_count if r else 0, per_day, c.now)
+            n, total = c.refl.get((r.id, s.user_id), (0, 0)) if r else (0, 0)
+            rows.append(
+                StudentAssignmentRow(
+                    user_id=s.user_id,
+                    name=s.display_name,
+                    document_id=r.id if r else None,
+                    word_count=r.word_count if r else 0,
+                    active_minutes=_minutes(r.active_seconds if r else 0),
+                    sessions=(r.sessions or 0) if r else 0,
+                    words_added=(r.words_added or 0) if r else 0,
+                    words_deleted=(r.words_deleted or 0) if r else 0,
+                    pastes=(r.pastes or 0) if r else 0,
+                    typed_to_final=_ratio(r.words_added or 0, r.word_count) if r else None,
+                    first_words_at=r.first_words_at if r else None,
+                    last_activity_at=r.last_activity_at if r else None,
+                    submitted_at=r.submitted_at if r else None,
+                    stages_met=sum(1 for p in stages if p.status == "met"),
+                    stages_due=sum(1 for p in stages if p.status in ("met", "missed")),
+                    stages=stages,
+                    ai_exchanges=c.ai.get((a.id, s.user_id), 0),
+                    reflection_mean_total=round(total / n, 2) if n else None,
+                )
+            )
+        rows.sort(key=lambda x: (x.name.casefold(), str(x.user_id)))
+        return rows
+
+    @staticmethod
+    def _completion(a: Assignment, rows: Sequence[StudentAssignmentRow]) -> list[StageCompletion]:
+        out = []
+        for i, (stage, due, target) in enumerate(stage_targets(a)):
+            met = sum(1 for r in rows if r.stages[i].status in ("met", "reached"))
+            out.append(
+                StageCompletion(
+                    key=str(stage.get("key", "")),
+                    label=str(stage.get("label", stage.get("key", ""))),
+                    due_at=due,
+                    target_words=target,
+                    met=met if target else 0,
+                    students=len(rows),
+                    share=round(met / len(rows), 3) if target and rows else None,
+                )
+            )
+        return out
+
+    async def assignment_metrics(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        assignment_id: uuid.UUID,
+        *,
+        audit_session: AsyncSession | None = None,
+    ) -> AssignmentMetrics:
+        """Per-student rows (every student of the course) and class aggregates; staff only (audited)."""
+        try:
+            acc = await assignment_access(session, ctx, assignment_id)
+        except NotFound:
+            raise AnalyticsNotFound() from None
+        if acc.course_role == STUDENT:
+            raise AnalyticsNotFound()
+        a = acc.assignment
+        await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")
+        c = await self._class(session, ctx, a.course_id, [a])
+        rows = self._rows(c, a)
+        started = [r for r in rows if r.word_count > 0]
+        refl = [(n, t) for (doc, _u), (n, t) in c.refl.items() if any(d.row.id == doc for d in c.docs)]
+        n_refl = sum(n for n, _ in refl)
+        return AssignmentMetrics(
+            assignment_id=a.id,
+            course_id=a.course_id,
+            title=a.title,
+            due_at=a.due_at,
+            published_at=a.published_at,
+            word_min=a.word_min,
+            students=len(rows),
+            started=len(started),
+            submitted=sum(1 for r in rows if r.submitted_at),
+            median_words=statistics.median(r.word_count for r in started) if started else None,
+            mean_active_minutes=round(statistics.fmean(r.active_minutes for r in rows), 1) if rows else None,
+            total_active_minutes=round(sum(r.active_minutes for r in rows), 1),
+            stage_completion=self._completion(a, rows),
+            rows=rows,
+            ai_exchanges=sum(n for (a_id, _u), n in c.ai.items() if a_id == a.id),
+            reflection_mean_total=round(sum(t for _, t in refl) / n_refl, 2) if n_refl else None,
+            stale_documents=sum(1 for d in c.docs if d.stale),
+        )
+
+    async def course_metrics(
+        self,
+        session: AsyncSession,
+        ctx: AuthContext,
+        course_id: uuid.UUID,
+        *,
+        audit_session: AsyncSession | None = None,
+    ) -> CourseMetrics:
+        """Per assignment and per student summaries, the class's daily series and stage completion; staff only
+        (audited)."""
+        acc = await self._staff_course(session, ctx, course_id)
+        await self._audit(audit_session, ctx, "course", course_id, what="class")
+        assignments = await assignment_service.list_for_course(session, ctx, course_id)
+        c = await self._class(session, ctx, course_id, assignments)
+        summaries, completion = [], []
+        per_student: dict[uuid.UUID, list[StudentAssignmentRow]] = defaultdict(list)
+        for a in assignments:
+            rows = self._rows(c, a)
+            for r in rows:
+                per_student[r.user_id].append(r)
+            started = [r for r in rows if r.word_count > 0]
+            stages = self._completion(a, rows)
+            completion.extend(stages)
+            summaries.append(
+                AssignmentSummary(
+                    assignment_id=a.id,
+                    title=a.title,
+                    due_at=a.due_at,
+                    students=len(rows),
+                    started=len(started),
+                    submitted=sum(1 for r in rows if r.submitted_at),
+                    median_words=statistics.median(r.word_count for r in started) if started else None,
+                    total_active_minutes=round(sum(r.active_minutes for r in rows), 1),
+                    stage_completion=stages,
+                )
+            )
+        students = []
+        for s in c.students:
+            mine = per_student.get(s.user_id, [])
+            refl = [(r.reflection_mean_total, 1) for r in mine if r.reflection_mean_total is not None]
+            last = [r.last_activity_at for r in mine if r.last_activity_at]
+            students.append(
+                StudentSummary(
+                    user_id=s.user_id,
+                    name=s.display_name,
+                    active_minutes=round(sum(r.active_minutes for r in mine), 1),
+                    words_added=sum(r.words_added for r in mine),
+                    words_deleted=sum(r.words_deleted for r in mine),
+                    word_count=sum(r.word_count for r in mine),
+                    documents=sum(1 for r in mine if r.document_id),
+                    submitted=sum(1 for r in mine if r.submitted_at),
+                    last_activity_at=max(last) if last else None,
+                    ai_exchanges=sum(r.ai_exchanges for r in mine),
+                    reflection_mean_total=round(statistics.fmean(v for v, _ in refl), 2) if refl else None,
+                )
+            )
+        students.sort(key=lambda x: (x.name.casefold(), str(x.user_id)))
+        start = acc.course.starts_on or (clock.utcnow().date() - timedelta(days=DEFAULT_DAYS - 1))
+        progress = _daily(await MetricsRepository(session, acc.course.tenant_id).daily_series(course_id, start))
+        running, cumulative = 0, []
+        for p in progress:
+            running += p.word_delta
+            cumulative.append(running)
+        completion.sort(key=lambda s: (s.due_at is None, s.due_at or clock.utcnow()))
+        return CourseMetrics(
+            course_id=course_id,
+            title=acc.course.title,
+            students=len(c.students),
+            assignments=summaries,
+            student_rows=students,
+            progress=progress,
+            cumulative_words=cumulative,
+            stage_completion=completion,
+            stale_documents=sum(1 for d in c.docs if d.stale),
+        )
+
+
+@dataclass
+class _Class:
+    students: list[Any]
+    docs: list[_Doc]
+    cuts: dict[uuid.UUID, list[date]]
+    words_at: dict[tuple[uuid.UUID, date], int]
+    groups: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]
+    by_owner: dict[tuple[uuid.UUID, Any], _Doc]
+    by_group: dict[tuple[uuid.UUID, Any], _Doc]
+    ai: dict[tuple[uuid.UUID, uuid.UUID], int]
+    refl: dict[tuple[uuid.UUID, uuid.UUID], tuple[int, int]]
+    submitted: dict[uuid.UUID, int]
+    now: datetime
 
 
 analytics = AnalyticsService()

@@ -1,0 +1,325 @@
+"""Every SQL statement of the analytics domain, tenant-scoped (STYLE N3).
+
+The edit log, documents and AI partner tables are read here (never written): only the batches after a
+document's watermark, and aggregates that use the indexes those tables already have.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scribetree.ai_partner.models import AiExchange, AiReflection
+from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
+from scribetree.core.repository import TenantRepository
+from scribetree.courses.models import Assignment, AssignmentGroupMember
+from scribetree.writing.models import Document, EditBatch, Submission
+
+DOC_COLUMNS = (
+    Document.id,
+    Document.assignment_id,
+    Document.owner_user_id,
+    Document.group_id,
+    Document.revision,
+    Document.word_count,
+    Document.status,
+    Document.created_at,
+    Document.last_activity_at,
+    Document.submitted_at,
+)
+
+
+class MetricsRepository(TenantRepository[DocumentMetricsRow]):
+    model = DocumentMetricsRow
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+        super().__init__(session, tenant_id)
+
+    # ---- the incremental job ----------------------------------------------------------------------------
+
+    async def document(self, document_id: uuid.UUID) -> Document | None:
+        """The ORM document (for ``writing``'s rebuild of a past text, after a restore)."""
+        return await self.session.get(Document, document_id) if await self.document_row(document_id) else None
+
+    async def document_row(self, document_id: uuid.UUID) -> Row[Any] | None:
+        """The document (no text) with its course: what a refresh needs to know."""
+        stmt = (
+            select(*DOC_COLUMNS, Assignment.course_id)
+            .join(Assignment, and_(Assignment.id == Document.assignment_id, Assignment.tenant_id == self.tenant_id))
+            .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+        )
+        return (await self.session.execute(stmt)).first()
+
+    async def get(self, document_id: uuid.UUID, *, for_update: bool = False) -> DocumentMetricsRow | None:
+        stmt = self.base().where(DocumentMetricsRow.document_id == document_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.one_or_none(stmt)
+
+    async def batches_after(
+        self,
+        document_id: uuid.UUID,
+        revision: int,
+        received_at: datetime | None,
+        batch_id: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Row[Any]]:
+        """Batches after the watermark ``(revision, received_at, id)``, in the order the batch path applied them
+        (one range of the ``(document_id, revision)`` index)."""
+        cols = (
+            EditBatch.id,
+            EditBatch.revision,
+            EditBatch.base_revision,
+            EditBatch.received_at,
+            EditBatch.author_user_id,
+            EditBatch.ops,
+        )
+        stmt = select(*cols).where(EditBatch.tenant_id == self.tenant_id, EditBatch.document_id == document_id)
+        if batch_id is not None and received_at is not None:
+            stmt = stmt.where(
+                EditBatch.revision >= revision,
+                or_(
+                    EditBatch.revision > revision,
+                    EditBatch.received_at > received_at,
+                    and_(EditBatch.received_at == received_at, EditBatch.id > batch_id),
+                ),
+            )
+        stmt = stmt.order_by(EditBatch.revision, EditBatch.received_at, EditBatch.id).limit(limit)
+        return (await self.session.execute(stmt)).all()
+
+    async def stale_document_ids(self, limit: int) -> list[uuid.UUID]:
+        """Documents with activity after their watermark (or none folded yet), oldest activity first."""
+        m = DocumentMetricsRow
+        stmt = (
+            select(Document.id)
+            .outerjoin(m, and_(m.document_id == Document.id, m.tenant_id == self.tenant_id))
+            .where(
+                Document.tenant_id == self.tenant_id,
+                Document.last_activity_at.is_not(None),
+                or_(
+                    m.document_id.is_(None),
+                    m.seen_activity_at.is_(None),
+                    Document.last_activity_at > m.seen_activity_at,
+                ),
+            )
+            .order_by(Document.last_activity_at)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def days(self, document_id: uuid.UUID, keys: Sequence[tuple[uuid.UUID, date]]) -> list[DailyActivityRow]:
+        if not keys:
+            return []
+        stmt = self.base_daily().where(
+            DailyActivityRow.document_id == document_id,
+            DailyActivityRow.user_id.in_({u for u, _ in keys}),
+            DailyActivityRow.day.in_({d for _, d in keys}),
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    def base_daily(self) -> Any:
+        return select(DailyActivityRow).where(DailyActivityRow.tenant_id == self.tenant_id)
+
+    async def add_all(self, rows: Sequence[Any]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def bump_days(self, row_id: uuid.UUID, values: dict[str, int]) -> None:
+        stmt = (
+            update(DailyActivityRow)
+            .where(DailyActivityRow.tenant_id == self.tenant_id, DailyActivityRow.id == row_id)
+            .values({k: getattr(DailyActivityRow, k) + v for k, v in values.items()})
+        )
+        await self.session.execute(stmt)
+
+    # ---- reads for pages --------------------------------------------------------------------------------
+
+    async def documents_of(
+        self,
+        *,
+        assignment_ids: Sequence[uuid.UUID],
+        owner_user_id: uuid.UUID | None = None,
+        document_ids: Sequence[uuid.UUID] | None = None,
+    ) -> Sequence[Row[Any]]:
+        """Documents (no text) of assignments, each with its metrics row's columns (or NULLs)."""
+        m = DocumentMetricsRow
+        stmt = (
+            select(
+                *DOC_COLUMNS,
+                m.wm_revision,
+                m.wm_received_at,
+                m.active_seconds,
+                m.sessions,
+                m.words_added,
+                m.words_deleted,
+                m.pastes,
+                m.first_words_at,
+                m.seen_activity_at,
+            )
+            .outerjoin(m, and_(m.document_id == Document.id, m.tenant_id == self.tenant_id))
+            .where(Document.tenant_id == self.tenant_id, Document.assignment_id.in_(assignment_ids))
+        )
+        if owner_user_id is not None and document_ids is not None:
+            stmt = stmt.where(or_(Document.owner_user_id == owner_user_id, Document.id.in_(document_ids)))
+        elif owner_user_id is not None:
+            stmt = stmt.where(Document.owner_user_id == owner_user_id)
+        return (await self.session.execute(stmt)).all()
+
+    async def group_members(self, assignment_ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:
+        """``(assignment_id, group_id, user_id)`` of every group assignment among ``assignment_ids``."""
+        g = AssignmentGroupMember
+        stmt = select(g.assignment_id, g.group_id, g.user_id).where(
+            g.tenant_id == self.tenant_id, g.assignment_id.in_(assignment_ids)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def group_document_ids(self, user_id: uuid.UUID, assignment_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        g = AssignmentGroupMember
+        stmt = (
+            select(Document.id)
+            .join(g, and_(g.tenant_id == self.tenant_id, g.group_id == Document.group_id, g.user_id == user_id))
+            .where(Document.tenant_id == self.tenant_id, Document.assignment_id.in_(assignment_ids))
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def words_by_day(
+        self, cuts: dict[uuid.UUID, list[date]], document_ids: Sequence[uuid.UUID] | None = None
+    ) -> dict[tuple[uuid.UUID, date], int]:
+        """Each document's word count at the end of each cut day (sum of its daily ``word_delta`` up to it), for
+        the cut days of its assignment (``cuts``: assignment id -> days). One grouped statement."""
+        d = DailyActivityRow
+        columns: list[Any] = []
+        labels: list[tuple[uuid.UUID, date]] = []
+        for assignment_id, days in cuts.items():
+            for day in days:
+                columns.append(
+                    func.sum(case((and_(d.assignment_id == assignment_id, d.day <= day), d.word_delta), else_=0))
+                )
+                labels.append((assignment_id, day))
+        if not columns:
+            return {}
+        stmt = (
+            select(d.document_id, d.assignment_id, *columns)
+            .where(d.tenant_id == self.tenant_id, d.assignment_id.in_(list(cuts)))
+            .group_by(d.document_id, d.assignment_id)
+        )
+        if document_ids is not None:
+            stmt = stmt.where(d.document_id.in_(document_ids))
+        out: dict[tuple[uuid.UUID, date], int] = {}
+        for row in (await self.session.execute(stmt)).all():
+            for (assignment_id, day), value in zip(labels, row[2:], strict=True):
+                if assignment_id == row[1]:
+                    out[(row[0], day)] = int(value or 0)
+        return out
+
+    async def daily_series(
+        self,
+        course_id: uuid.UUID,
+        since: date,
+        *,
+        user_id: uuid.UUID | None = None,
+        document_ids: Sequence[uuid.UUID] | None = None,
+    ) -> Sequence[Row[Any]]:
+        """Per day since ``since``: sums over the course (or one author, or some documents) and distinct authors."""
+        d = DailyActivityRow
+        stmt = select(
+            d.day,
+            func.sum(d.active_seconds),
+            func.sum(d.batches),
+            func.sum(d.words_added),
+            func.sum(d.words_deleted),
+            func.sum(d.word_delta),
+            func.sum(d.pastes),
+            func.sum(d.pasted_chars),
+            func.count(func.distinct(d.user_id)),
+        ).where(d.tenant_id == self.tenant_id, d.course_id == course_id, d.day >= since)
+        if user_id is not None:
+            stmt = stmt.where(d.user_id == user_id)
+        if document_ids is not None:
+            stmt = stmt.where(d.document_id.in_(document_ids))
+        return (await self.session.execute(stmt.group_by(d.day).order_by(d.day))).all()
+
+    async def metrics_rows(self, document_ids: Sequence[uuid.UUID]) -> list[DocumentMetricsRow]:
+        if not document_ids:
+            return []
+        return await self.all(self.base().where(DocumentMetricsRow.document_id.in_(document_ids)))
+
+    async def submissions_count(self, assignment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        stmt = (
+            select(Submission.assignment_id, func.count(func.distinct(Submission.document_id)))
+            .where(Submission.tenant_id == self.tenant_id, Submission.assignment_id.in_(assignment_ids))
+            .group_by(Submission.assignment_id)
+        )
+        return {a: int(n) for a, n in (await self.session.execute(stmt)).all()}
+
+    # ---- AI partner use (its own indexes: tenant, document/assignment, user, created_at) -------------------
+
+    async def ai_by_user(self, assignment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        stmt = (
+            select(AiExchange.user_id, func.count())
+            .where(AiExchange.tenant_id == self.tenant_id, AiExchange.assignment_id.in_(assignment_ids))
+            .group_by(AiExchange.user_id)
+        )
+        return {u: int(n) for u, n in (await self.session.execute(stmt)).all()}
+
+    async def ai_by_assignment_user(
+        self, assignment_ids: Sequence[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+        stmt = (
+            select(AiExchange.assignment_id, AiExchange.user_id, func.count())
+            .where(AiExchange.tenant_id == self.tenant_id, AiExchange.assignment_id.in_(assignment_ids))
+            .group_by(AiExchange.assignment_id, AiExchange.user_id)
+        )
+        return {(a, u): int(n) for a, u, n in (await self.session.execute(stmt)).all()}
+
+    async def reflections_by_document_user(
+        self, assignment_ids: Sequence[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[int, int]]:
+        """``(document, user) -> (count, sum of totals)`` of reflections (not flagged as gamed) on the documents
+        of these assignments."""
+        r = AiReflection
+        docs = select(Document.id).where(
+            Document.tenant_id == self.tenant_id, Document.assignment_id.in_(assignment_ids)
+        )
+        stmt = (
+            select(r.document_id, r.user_id, func.count(), func.sum(r.total))
+            .where(r.tenant_id == self.tenant_id, r.document_id.in_(docs), r.gamed.is_(False))
+            .group_by(r.document_id, r.user_id)
+        )
+        return {(d, u): (int(n), int(s or 0)) for d, u, n, s in (await self.session.execute(stmt)).all()}
+
+    async def ai_levels(self, document_id: uuid.UUID) -> Sequence[Row[Any]]:
+        """``(level, count, latest)`` of one document's exchanges."""
+        stmt = (
+            select(AiExchange.level, func.count(), func.max(AiExchange.created_at))
+            .where(AiExchange.tenant_id == self.tenant_id, AiExchange.document_id == document_id)
+            .group_by(AiExchange.level)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def reflections_of(self, document_ids: Sequence[uuid.UUID], user_id: uuid.UUID | None) -> Sequence[Row[Any]]:
+        """``(created_at, total, gamed)`` of reflections on these documents (by one user if given)."""
+        if not document_ids:
+            return []
+        r = AiReflection
+        stmt = select(r.created_at, r.total, r.gamed).where(
+            r.tenant_id == self.tenant_id, r.document_id.in_(document_ids)
+        )
+        if user_id is not None:
+            stmt = stmt.where(r.user_id == user_id)
+        return (await self.session.execute(stmt.order_by(r.created_at))).all()
+
+    async def exchanges_by_day(self, document_ids: Sequence[uuid.UUID], user_id: uuid.UUID) -> Sequence[Row[Any]]:
+        if not document_ids:
+            return []
+        stmt = select(AiExchange.created_at).where(
+            AiExchange.tenant_id == self.tenant_id,
+            AiExchange.document_id.in_(document_ids),
+            AiExchange.user_id == user_id,
+        )
+        return (await self.session.execute(stmt)).all()
