@@ -51,6 +51,7 @@ from scribetree.tenancy.permissions import (
     Scope,
 )
 from scribetree.writing.notification_models import Notification
+from tests.factories.alerts import matrix_ids as alerts_matrix_ids
 from tests.factories.courses import create_assignment, create_course, create_group, create_template, enroll
 from tests.factories.feedback import matrix_ids as feedback_matrix_ids
 from tests.factories.tenancy import PASSWORD, create_member, create_platform_user
@@ -653,6 +654,8 @@ class TestCrossTenant:
         session.add(note)
         await session.flush()
         ids["notification_id"] = note.id
+        # alerts: one about a student of the course above
+        ids |= await alerts_matrix_ids(session, tenant, ids["course_id"])
         await session.commit()
         theirs = [str(v) for v in ids.values()] + [
             admin.email,
@@ -669,6 +672,7 @@ class TestCrossTenant:
             "Their comment.",
             "Their feedback.",
             "Their notification.",
+            "Their alert.",
         ]
         outsider = Caller("other tenant's admin", intruder, other_tenant, ROLE_PERMISSIONS[Role.institution_admin])
         insider = Caller("tenant's admin", admin, tenant, ROLE_PERMISSIONS[Role.institution_admin])

@@ -21,6 +21,8 @@ class NotificationKind(StrEnum):
     comment = "comment"
     feedback_returned = "feedback_returned"
     due_soon = "due_soon"
+    alert = "alert"  # an alert for a course's staff (alerts)
+    alert_digest = "alert_digest"  # the daily digest of alerts (alerts)
     message = "message"  # an educator's message to a student (alerts.interventions)
     check_in = "check_in"  # a check-in an educator scheduled with the student, and its reminder
 
