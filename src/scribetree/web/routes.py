@@ -9,6 +9,8 @@ from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
 from scribetree.web.insight.routes import router as insight
+from scribetree.web.live.routes import router as live
+from scribetree.web.live.routes import ws_router as live_ws
 from scribetree.web.ops.routes import router as ops
 from scribetree.web.partner.routes import router as partner
 from scribetree.web.public.routes import router as public
@@ -17,6 +19,6 @@ from scribetree.web.signin.routes import router as signin
 from scribetree.web.writing.routes import router as writing
 
 router = APIRouter(include_in_schema=False)
-for part in (signin, public, home, admin, courses, writing, partner, review, ops, dev):
+for part in (signin, public, home, admin, courses, live, live_ws, writing, partner, review, ops, dev):
     router.include_router(part)
 router.include_router(insight)

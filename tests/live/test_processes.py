@@ -1,0 +1,121 @@
+"""Live updates across server processes: two ``scribetree serve`` processes sharing the real Redis (a student
+writes on A, the educator listens on B), and one process in the embedded mode (no Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from scribetree.core.http import csrf_token
+from tests.core.test_pubsub import need_redis
+from tests.factories.writing import batch_body, ins
+from tests.live.conftest import free_port
+from tests.live.test_socket import cookie_of, recv, until
+from tests.writing.conftest import ClientFor, Klass
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_DB_URL = "redis://127.0.0.1:6379/13"
+
+
+@contextlib.contextmanager
+def serve(database_url: str, redis_url: str) -> Iterator[str]:
+    """``scribetree serve`` in its own process (no migrations, no worker); yields ``host:port``."""
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="scribetree-live-")
+    env = {
+        **os.environ,
+        "SCRIBETREE_ENV": "testing",
+        "SCRIBETREE_DATABASE_URL": database_url,
+        "SCRIBETREE_REDIS_URL": redis_url,
+        "SCRIBETREE_DATA_DIR": data,
+        "SCRIBETREE_WORKER_IN_PROCESS": "false",
+        "SCRIBETREE_RATE_LIMIT_ENABLED": "false",
+        "SCRIBETREE_LOG_LEVEL": "WARNING",
+        "SCRIBETREE_LOG_JSON": "false",
+        "SCRIBETREE_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = Path(data) / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scribetree.cli", "serve", "--port", str(port), "--no-migrate", "--no-worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield f"127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def wait_ready(*hosts: str) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(timeout=1) as c:
+        for host in hosts:
+            while True:
+                try:
+                    if (await c.get(f"http://{host}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"{host} did not start"
+                await asyncio.sleep(0.1)
+
+
+async def student_writes(host: str, token: str, assignment_id: object) -> dict:
+    headers = {"X-CSRF-Token": csrf_token(token), "Cookie": f"st_session={token}"}
+    async with httpx.AsyncClient(base_url=f"http://{host}", headers=headers, timeout=10) as c:
+        doc = (await c.post(f"/api/v1/assignments/{assignment_id}/document")).json()
+        body, _ = batch_body(
+            doc["text"],
+            [ins(0, "Written on A.")],
+            seq=1,
+            base_revision=doc["revision"],
+            session_id="6f1c1e1a-0000-4000-8000-000000000001",
+        )
+        r = await c.post(f"/api/v1/documents/{doc['id']}/batches", json=body)
+        assert r.status_code == 200, r.text
+        return doc
+
+
+@pytest.mark.parametrize("mode", ["redis-two-processes", "embedded-one-process"])
+async def test_a_batch_on_one_process_reaches_the_educator(
+    mode: str, klass: Klass, client_for: ClientFor, database_url: str
+) -> None:
+    redis_url = ""
+    if mode.startswith("redis"):
+        need_redis()
+        redis_url = REDIS_DB_URL
+    staff = cookie_of(await client_for(klass.instructor, klass.tenant))
+    student = cookie_of(await client_for(klass.student, klass.tenant))
+    with contextlib.ExitStack() as stack:
+        a = stack.enter_context(serve(database_url, redis_url))
+        b = stack.enter_context(serve(database_url, redis_url)) if redis_url else a
+        await wait_ready(*{a, b})
+        async with connect(
+            f"ws://{b}/ws/courses/{klass.course.id}/live",
+            additional_headers={"Cookie": f"st_session={staff}"},
+            origin=f"http://{b}",  # type: ignore[arg-type]
+            open_timeout=10,
+        ) as ws:
+            assert (await recv(ws, 10))["type"] == "hello"
+            doc = await student_writes(a, student, klass.assignment.id)
+            msg = await until(ws, "activity", 10)
+            assert (msg["document_id"], msg["user_id"], msg["word_count"]) == (doc["id"], str(klass.student.id), 3)
