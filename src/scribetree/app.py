@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from scribetree import __version__
 from scribetree.ai_partner.endpoints import router as ai_partner_router
 from scribetree.alerts.endpoints import router as alerts_router
+from scribetree.analytics.endpoints import router as analytics_router
 from scribetree.compliance.endpoints import router as audit_router
 from scribetree.core import http
 from scribetree.core.config import settings
@@ -89,6 +90,7 @@ def create_app() -> FastAPI:
     app.include_router(replay_router, prefix="/api/v1")
     app.include_router(integrity_router, prefix="/api/v1")
     app.include_router(similarity_router, prefix="/api/v1")
+    app.include_router(analytics_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(web_router)

@@ -1,6 +1,7 @@
 """Imports every module that registers job actors, so a worker knows them all (top layer, like app)."""
 
 import scribetree.alerts.tasks
+import scribetree.analytics.tasks
 import scribetree.core.mail
 import scribetree.identity.tasks
 import scribetree.integrity.similarity
