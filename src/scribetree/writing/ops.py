@@ -10,7 +10,8 @@ Operations (every one carries ``t``, the client's clock in milliseconds since th
 =========  =================================================  ======================================
 kind       fields                                             effect on the text
 =========  =================================================  ======================================
-insert     ``pos``, ``text``                                  insert ``text`` before code point ``pos``
+insert     ``pos``, ``text``, ``via`` (optional)              insert ``text`` before code point ``pos``;
+                                                              ``via`` says how: see ``VIAS``
 paste      ``pos``, ``text``, ``seen_in_doc`` (bool)          same as insert; ``seen_in_doc`` tells
                                                               whether the pasted text already
                                                               appeared in this document
@@ -42,6 +43,10 @@ TEXT_KINDS = ("insert", "paste")
 REMOVE_KINDS = ("delete", "cut")
 HISTORY_KINDS = ("undo", "redo")
 KINDS = (*TEXT_KINDS, *REMOVE_KINDS, *HISTORY_KINDS, "focus")
+# How an insert was entered (the browser's InputEvent.inputType and composition events): assistive input (IME
+# composition, voice dictation, autocorrect, drag and drop, accessibility tools) is typing, never pasting.
+# Absent means "typed" (one keystroke's text); the editor sends it only for the others.
+VIAS = ("typed", "ime", "dictation", "autocorrect", "drop", "other")
 MAX_T = 2**53  # JavaScript's largest safe integer; Date.now() is far below it
 # PostgreSQL cannot store NUL in text, and lone surrogates cannot be encoded as UTF-8 (the hash input).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -58,6 +63,7 @@ class Op:
     text: str = ""  # inserted at ``pos`` after the removal (insert, paste, undo/redo)
     seen_in_doc: bool | None = None  # paste only
     state: Literal["lost", "gained"] | None = None  # focus only
+    via: str | None = None  # insert only: one of VIAS, None when not given (typed)
 
     @property
     def changes_text(self) -> bool:
@@ -76,6 +82,8 @@ class Op:
             out["text"] = self.text
         if self.kind == "paste":
             out["seen_in_doc"] = self.seen_in_doc
+        if self.via is not None:
+            out["via"] = self.via
         return out
 
 
@@ -115,6 +123,11 @@ def parse_op(raw: Any, index: int = 0) -> Op:
         )
     t = _int(raw, "t", index)
     assert t is not None
+    if raw.get("via") is not None and (kind != "insert" or raw["via"] not in VIAS):
+        raise MalformedOp(
+            f"Operation {index} ({kind}): 'via' is only for inserts and must be one of: {', '.join(VIAS)}.",
+            op_index=index,
+        )
     if not 0 <= t <= MAX_T:
         raise MalformedOp(
             f"Operation {index} ({kind}): 't' must be milliseconds since 1970 (0 or more).", op_index=index
@@ -133,11 +146,12 @@ def parse_op(raw: Any, index: int = 0) -> Op:
         if not text:
             raise MalformedOp(f"Operation {index} ({kind}): 'text' must not be empty.", op_index=index)
         seen = None
+        via = raw.get("via")
         if kind == "paste":
             seen = raw.get("seen_in_doc")
             if not isinstance(seen, bool):
                 raise MalformedOp(f"Operation {index} (paste): 'seen_in_doc' must be true or false.", op_index=index)
-        return Op(kind=kind, t=t, pos=pos, text=text, seen_in_doc=seen)
+        return Op(kind=kind, t=t, pos=pos, text=text, seen_in_doc=seen, via=via)
     if kind in REMOVE_KINDS:
         length = _int(raw, "len", index)
         assert length is not None

@@ -65,6 +65,18 @@ export function apply16(text, ops) {
   return text;
 }
 
+/** How an insert was entered, from InputEvent.inputType (writing/ops.py VIAS); null for plain typing.
+ * Assistive input is typing, never pasting: an IME commit (recorded once at compositionend), voice dictation,
+ * autocorrect or spelling replacement, drag and drop, and anything else that is not a keystroke or a paste. */
+export function inputVia(type) {
+  if (!type || type === "insertText" || type === "insertLineBreak" || type === "insertParagraph") return null;
+  if (type === "insertCompositionText") return "ime";
+  if (type === "insertReplacementText") return "autocorrect";
+  if (type === "insertFromDrop") return "drop";
+  if (/dictation|voice|speech/i.test(type)) return "dictation";
+  return "other";
+}
+
 const wire = (op) => Object.fromEntries(Object.entries(op).filter(([k]) => !k.startsWith("_")));
 const byteLength = (s) => new TextEncoder().encode(s).length;
 
@@ -246,10 +258,18 @@ class Editor {
       this.lastType = e.inputType; // the input event's own inputType wins; this covers browsers that omit it
     });
     area.addEventListener("input", (e) => {
-      if (e.isComposing) return; // recorded once at compositionend
+      if (e.isComposing || this.composing) return; // recorded once at compositionend
       this.record(e.inputType || this.lastType || "");
     });
-    area.addEventListener("compositionend", () => this.record("insertCompositionText"));
+    // An IME (CJK input, Android keyboards, some voice typing) composes text in place; its commit is recorded as
+    // one insert marked via "ime" (typing, not pasting), whatever the browser reports in between.
+    area.addEventListener("compositionstart", () => {
+      this.composing = true;
+    });
+    area.addEventListener("compositionend", () => {
+      this.composing = false;
+      this.record("insertCompositionText");
+    });
     area.addEventListener("focus", () => this.focusOp("gained"));
     area.addEventListener("blur", () => this.focusOp("lost"));
     document.addEventListener("visibilitychange", () => {
@@ -308,8 +328,9 @@ class Editor {
         this.buffer.push({ kind, t, pos, len: cpCount(removed), _p: start, _l: removed.length });
       }
       if (inserted) {
-        const paste = type === "insertFromPaste";
-        const extra = paste ? { seen_in_doc: before.includes(inserted) } : {};
+        const paste = type === "insertFromPaste" || type === "insertFromPasteAsQuotation";
+        const via = paste ? null : inputVia(type);
+        const extra = paste ? { seen_in_doc: before.includes(inserted) } : via ? { via } : {};
         // A very long paste goes in pieces that each fit a batch (at most 3 bytes of UTF-8 per UTF-16 unit).
         const size = Math.max(2, Math.floor(this.maxBytes / 3));
         let p16 = start;
