@@ -1,6 +1,9 @@
 """The demo institution for the embedded default: an admin, two educators, a dozen students, and
 platform staff, plus a course with a published assignment (stages, rubric, objectives) that every demo
 student is enrolled in, and one student's draft already under way, so every role has something to see.
+Three weeks of writing history (two earlier assignments, written day by day through the real batch path with
+the clock moved back) give the insight pages real figures: steady writers, a bursty one, a last-minute one, a
+stalled one, one who never started, a heavy reviser and one behind the stage schedule.
 Idempotent: running it again adds only what is missing. Refused in production.
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +31,7 @@ from scribetree.tenancy.exceptions import TenantNotFound
 from scribetree.tenancy.models import Role, Tenant, TenantStatus, TenantType
 from scribetree.tenancy.schemas import TenantCreate
 from scribetree.tenancy.service import member, tenant_service
+from scribetree.writing import ops as writing_ops
 from scribetree.writing.schemas import BatchCreate
 from scribetree.writing.service import document as document_service
 
@@ -104,6 +109,7 @@ async def seed_demo(session: AsyncSession) -> DemoResult:
         )
     await session.flush()
     await _demo_course(session, tenant)
+    await _demo_history(session, tenant)
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     (settings.DATA_DIR / "demo-accounts.json").write_text(json.dumps(accounts, indent=2))
     return DemoResult(created_tenant, created, accounts)
@@ -179,3 +185,181 @@ async def _demo_course(session: AsyncSession, tenant: Tenant) -> None:
         session_id=uuid.uuid4(), seq=1, base_revision=doc.revision,
         ops=[{"kind": "insert", "pos": 0, "text": DRAFT, "t": int(today.timestamp() * 1000)}],
         content_hash=hashlib.sha256(DRAFT.encode()).hexdigest()))
+
+
+# ---- three weeks of writing history ----------------------------------------------------------------------------
+
+HISTORY_ASSIGNMENTS = (
+    # title, published (days ago), due (days from now; negative: past), word_min, stage due days
+    ("Reading response: a source you trust", 21, -7, 300, (-17, -11, -7)),
+    ("Evidence log for your essay", 6, 5, 250, (-3, -1, 5)),
+)
+SENTENCES = (
+    "The article I chose explains how recommendation systems decide what a student sees first.",
+    "Its author is a researcher who has studied classroom technology for more than ten years.",
+    "I trust it because the claims are linked to studies that anyone can check.",
+    "One weakness is that most of the examples come from a single country.",
+    "The strongest evidence is a survey of two thousand teachers about their students' habits.",
+    "I was surprised that many students could not tell an advertisement from a search result.",
+    "This supports my view that schools need to teach how these systems are built.",
+    "A critic might say that families, not schools, should teach this.",
+    "However, not every family has the time or the knowledge to do it well.",
+    "The second source is a report from a public library network.",
+    "It describes workshops where students tested chatbots with tricky questions.",
+    "Students who took part asked better follow-up questions afterwards.",
+    "I need to check whether the workshop results lasted beyond a few weeks.",
+    "My notes show three themes: trust, evidence and responsibility.",
+    "Responsibility matters because students will use these tools at work.",
+    "I still have to decide which example to put first in my paragraph.",
+    "The quotation from the teacher survey could open the essay.",
+    "A clear definition of AI literacy would help the reader from the start.",
+    "The library report is less formal but gives concrete classroom details.",
+    "Comparing the two sources shows where the evidence is strong and where it is thin.",
+)
+# Per student (first names): the days (ago) they wrote on, per assignment, and how.
+# kind: steady (2-4 sentences a day), big (a burst of ~25 sentences), small (one sentence),
+# reviser (seven sentences typed, four deleted again).
+HISTORY: dict[str, tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]] = {
+    "Amara": (
+        ((20, "steady"), (17, "steady"), (14, "steady"), (11, "steady"), (8, "steady")),
+        ((5, "steady"), (3, "steady"), (1, "steady")),
+    ),
+    "Benjamin": (
+        ((20, "steady"), (18, "steady"), (16, "steady"), (14, "steady"), (12, "steady"), (10, "steady")),
+        ((5, "steady"), (3, "steady"), (1, "steady"), (0, "steady")),
+    ),
+    "Chen": (
+        ((19, "steady"), (17, "steady"), (15, "steady"), (13, "steady"), (11, "steady"), (9, "steady")),
+        ((6, "steady"), (4, "steady"), (2, "steady"), (0, "steady")),
+    ),
+    "Daniela": (((20, "small"), (13, "big"), (8, "small")), ((4, "steady"), (3, "steady"))),  # bursty
+    "Elif": (((15, "small"), (8, "big"), (7, "big")), ((4, "steady"), (3, "steady"), (1, "steady"))),  # last-minute
+    "Farah": (((19, "steady"), (16, "steady"), (12, "steady"), (9, "steady")), ((6, "small"),)),  # stalled
+    "Gabriel": (
+        ((18, "reviser"), (15, "reviser"), (12, "reviser"), (9, "reviser")),
+        ((6, "reviser"), (5, "reviser"), (4, "reviser"), (2, "reviser"), (1, "reviser")),
+    ),  # heavy reviser
+    "Hana": (((16, "steady"), (12, "steady"), (8, "steady")), ((5, "steady"), (4, "steady"), (2, "steady"))),
+    "Isaac": (((14, "small"), (10, "small")), ((2, "small"), (1, "small"))),  # behind the stage schedule
+    "Julia": (
+        ((20, "steady"), (17, "steady"), (15, "steady"), (13, "steady"), (10, "steady"), (7, "steady")),
+        ((5, "steady"), (3, "steady"), (2, "steady"), (0, "steady")),
+    ),
+    "Kofi": ((), ()),  # never started
+    "Lena": (
+        ((19, "steady"), (16, "steady"), (14, "steady"), (11, "steady"), (9, "steady")),
+        ((4, "steady"), (2, "steady"), (1, "steady")),
+    ),
+}
+BATCH_GAP = timedelta(seconds=45)  # within the active-time gap, so a day's batches count as writing time
+
+
+class _Writer:
+    """Types into one document through ``apply_batch`` at moved-back clock times, one editor session a day."""
+
+    def __init__(self, session: AsyncSession, ctx: AuthContext, doc_id: uuid.UUID, text: str, revision: int) -> None:
+        self.session, self.ctx, self.doc_id, self.text, self.revision = session, ctx, doc_id, text, revision
+
+    async def day(self, ago: int, steps: list[tuple[str, str]], rng: random.Random) -> None:
+        start = (clock.utcnow() - timedelta(days=ago)).replace(hour=16, minute=0, second=0, microsecond=0)
+        start += timedelta(minutes=rng.randrange(0, 240))
+        session_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        for seq, (kind, sentence) in enumerate(steps, start=1):
+            at = start + seq * BATCH_GAP + timedelta(seconds=rng.randrange(0, 10))
+            t = int(at.timestamp() * 1000)
+            if kind == "insert":
+                raw = [{"kind": "insert", "pos": len(self.text), "text": sentence, "t": t}]
+            else:  # delete the last sentence typed
+                cut = self.text.rstrip().rfind(". ", 0, len(self.text.rstrip()) - 1)
+                cut = 0 if cut < 0 else cut + 2
+                raw = [{"kind": "delete", "pos": cut, "len": len(self.text) - cut, "t": t}]
+            after = writing_ops.apply(self.text, writing_ops.parse_ops(raw))
+            with clock.travel(at - clock.utcnow()):
+                accepted = await document_service.apply_batch(
+                    self.session,
+                    self.ctx,
+                    self.doc_id,
+                    BatchCreate(
+                        session_id=session_id,
+                        seq=seq,
+                        base_revision=self.revision,
+                        ops=raw,
+                        content_hash=writing_ops.content_hash(after),
+                    ),
+                )
+            self.text, self.revision = after, accepted.revision
+
+
+def _steps(kind: str, rng: random.Random) -> list[tuple[str, str]]:
+    def pick() -> tuple[str, str]:
+        return ("insert", rng.choice(SENTENCES) + " ")
+
+    if kind == "big":
+        return [pick() for _ in range(rng.randrange(22, 28))]
+    if kind == "small":
+        return [pick()]
+    if kind == "reviser":
+        steps = [pick(), pick()]
+        for _ in range(4):
+            steps += [pick(), ("delete", "")]
+        return [*steps, pick()]
+    return [pick() for _ in range(rng.randrange(4, 6))]
+
+
+async def _demo_history(session: AsyncSession, tenant: Tenant) -> None:
+    email, name, _ = PEOPLE[1]
+    teacher = await identity.get_by_email(session, email)
+    assert teacher is not None
+    ctx = _as(teacher.id, email, name, tenant, Role.educator)
+    course = next(
+        (c for c in await course_service.list_courses(session, ctx, archived=None) if c.title == COURSE_TITLE), None
+    )
+    if course is None:
+        return
+    existing = {a.title for a in await assignment_service.list_for_course(session, ctx, course.id)}
+    if HISTORY_ASSIGNMENTS[0][0] in existing:
+        return
+    now = clock.utcnow()
+    essays = []
+    for title, published, due_in, word_min, stage_days in HISTORY_ASSIGNMENTS:
+        due = (now + timedelta(days=due_in)).replace(hour=23, minute=59, second=0, microsecond=0)
+        stages = [
+            {
+                "key": k,
+                "label": k.capitalize(),
+                "due_at": (now + timedelta(days=d)).replace(hour=23, minute=59, second=0, microsecond=0).isoformat(),
+            }
+            for k, d in zip(("notes", "draft", "final"), stage_days, strict=True)
+        ]
+        with clock.travel(timedelta(days=-published)):
+            a = await assignment_service.create(
+                session,
+                ctx,
+                course.id,
+                AssignmentCreate.model_validate(
+                    {
+                        "title": title,
+                        "instructions_md": "Write in your own words; the writing partner only asks questions.",
+                        "due_at": due.isoformat(),
+                        "stages": stages,
+                        "word_min": word_min,
+                    }
+                ),
+            )
+            await assignment_service.set_published(session, ctx, a.id, True)
+        essays.append(a)
+    students = {n.split()[0]: (e, n) for e, n, r in PEOPLE if r == Role.student}
+    for first, plans in HISTORY.items():
+        student_email, student_name = students[first]
+        student = await identity.get_by_email(session, student_email)
+        assert student is not None
+        sctx = _as(student.id, student_email, student_name, tenant, Role.student)
+        rng = random.Random(f"demo-history-{first}")  # the same history on every machine
+        for essay, days in zip(essays, plans, strict=True):
+            if not days:
+                continue
+            with clock.travel(timedelta(days=-max(ago for ago, _ in days), hours=-1)):
+                doc = await document_service.open_mine(session, sctx, essay.id)
+            writer = _Writer(session, sctx, doc.id, "", doc.revision)
+            for ago, kind in sorted(days, reverse=True):
+                await writer.day(ago, _steps(kind, rng), rng)
