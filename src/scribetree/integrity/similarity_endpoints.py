@@ -16,7 +16,9 @@ from scribetree.integrity.similarity_schemas import (
     SimilarityRead,
     SimilaritySettingsRead,
     SimilaritySettingsUpdate,
+    StyleDriftRead,
 )
+from scribetree.integrity.style_drift import style_drift
 from scribetree.tenancy.auth import TenantSettingsWrite, TenantSigned
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["integrity"])
@@ -35,6 +37,20 @@ async def get_similarity(
     when the institution allows it), quoted and cited text apart. The author sees their own side only; a staff
     member's view is audited. ``state`` is ``pending`` until the indexing job has run."""
     return await similarity.similarity_summary(session, ctx, submission_id, audit_session=audit_session)
+
+
+@router.get(
+    "/submissions/{submission_id}/style-drift",
+    response_model=StyleDriftRead,
+    operation_id="style_drift:get",
+    responses=error_responses(),
+)
+async def get_style_drift(
+    submission_id: uuid.UUID, ctx: TenantSigned, session: ReadSession, audit_session: WriteSession
+) -> StyleDriftRead:
+    """This submission's style against the author's own earlier submissions: observations with the measured values
+    and the baseline, or ``not_enough_earlier_writing``. A staff member's view is audited."""
+    return await style_drift(session, ctx, submission_id, audit_session=audit_session)
 
 
 @router.get(

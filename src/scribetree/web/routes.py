@@ -16,9 +16,11 @@ from scribetree.web.partner.routes import router as partner
 from scribetree.web.public.routes import router as public
 from scribetree.web.review.routes import router as review
 from scribetree.web.signin.routes import router as signin
+from scribetree.web.similarity.routes import router as similarity
 from scribetree.web.writing.routes import router as writing
 
 router = APIRouter(include_in_schema=False)
 for part in (signin, public, home, admin, courses, live, live_ws, writing, partner, review, ops, dev):
     router.include_router(part)
 router.include_router(insight)
+router.include_router(similarity)
