@@ -54,6 +54,7 @@ from scribetree.writing.notification_models import Notification
 from tests.factories.alerts import matrix_ids as alerts_matrix_ids
 from tests.factories.courses import create_assignment, create_course, create_group, create_template, enroll
 from tests.factories.feedback import matrix_ids as feedback_matrix_ids
+from tests.factories.interventions import matrix_ids as interventions_matrix_ids
 from tests.factories.tenancy import PASSWORD, create_member, create_platform_user
 from tests.factories.writing import matrix_ids as writing_matrix_ids
 
@@ -656,6 +657,8 @@ class TestCrossTenant:
         ids["notification_id"] = note.id
         # alerts: one about a student of the course above
         ids |= await alerts_matrix_ids(session, tenant, ids["course_id"])
+        # interventions: one for the course's student, from that alert
+        ids |= await interventions_matrix_ids(session, tenant.id, ids, educator.id)
         await session.commit()
         theirs = [str(v) for v in ids.values()] + [
             admin.email,
@@ -673,6 +676,7 @@ class TestCrossTenant:
             "Their feedback.",
             "Their notification.",
             "Their alert.",
+            "Their intervention.",
         ]
         outsider = Caller("other tenant's admin", intruder, other_tenant, ROLE_PERMISSIONS[Role.institution_admin])
         insider = Caller("tenant's admin", admin, tenant, ROLE_PERMISSIONS[Role.institution_admin])

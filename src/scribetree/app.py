@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from scribetree import __version__
 from scribetree.ai_partner.endpoints import router as ai_partner_router
 from scribetree.alerts.endpoints import router as alerts_router
+from scribetree.alerts.interventions_endpoints import router as interventions_router
 from scribetree.analytics.endpoints import router as analytics_router
 from scribetree.compliance.endpoints import router as audit_router
 from scribetree.core import http
@@ -87,6 +88,7 @@ def create_app() -> FastAPI:
     app.include_router(feedback_router, prefix="/api/v1")
     app.include_router(ai_partner_router, prefix="/api/v1")
     app.include_router(alerts_router, prefix="/api/v1")
+    app.include_router(interventions_router, prefix="/api/v1")
     app.include_router(replay_router, prefix="/api/v1")
     app.include_router(integrity_router, prefix="/api/v1")
     app.include_router(similarity_router, prefix="/api/v1")

@@ -1,5 +1,6 @@
 """Imports every module that registers job actors, so a worker knows them all (top layer, like app)."""
 
+import scribetree.alerts.interventions
 import scribetree.alerts.tasks
 import scribetree.analytics.tasks
 import scribetree.core.mail

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.budget_models import AiBudgetOverride
@@ -19,7 +18,8 @@ from scribetree.ai_partner.schemas import AiSettings
 from scribetree.core import audit
 from scribetree.core.errors import InvalidInput
 from scribetree.core.repository import TenantRepository
-from scribetree.courses.models import Assignment, CourseMember, CourseRole
+from scribetree.courses.extensions import extensions
+from scribetree.courses.models import Assignment
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.tenancy.context import AuthContext
 
@@ -43,15 +43,6 @@ class BudgetOverrideRepository(TenantRepository[AiBudgetOverride]):
     ) -> AiBudgetOverride | None:
         stmt = self.base().where(AiBudgetOverride.assignment_id == assignment_id, AiBudgetOverride.user_id == user_id)
         return await self.one_or_none(stmt.with_for_update() if for_update else stmt)
-
-    async def is_student(self, course_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        stmt = select(CourseMember.id).where(
-            CourseMember.tenant_id == self.tenant_id,
-            CourseMember.course_id == course_id,
-            CourseMember.user_id == user_id,
-            CourseMember.role == CourseRole.student,
-        )
-        return (await self.session.execute(stmt)).first() is not None
 
 
 def check_budget(per_hour: int, per_day: int) -> None:
@@ -93,7 +84,7 @@ class BudgetOverrideService:
         assignment = await assignment_service.get_for_teaching(session, ctx, assignment_id)
         check_budget(per_hour, per_day)
         repo = BudgetOverrideRepository(session, assignment.tenant_id)
-        if not await repo.is_student(assignment.course_id, user_id):
+        if not await extensions.is_student(session, assignment.tenant_id, assignment.course_id, user_id):
             raise StudentNotInCourse()
         row = await repo.of_student(assignment.id, user_id, for_update=True)
         before = (row.budget_per_hour, row.budget_per_day) if row else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,18 +114,38 @@ def _stage_due(assignment: Assignment, key: str) -> datetime | None:
 
 
 class ExtensionService:
+    async def is_student(
+        self, session: AsyncSession, tenant_id: uuid.UUID, course_id: uuid.UUID, user_id: uuid.UUID
+    ) -> bool:
+        """Whether ``user_id`` is a student of the course (interventions target students only)."""
+        return await ExtensionRepository(session, tenant_id).is_student(course_id, user_id)
+
     async def due_for(self, session: AsyncSession, assignment: Assignment, user_id: uuid.UUID) -> StudentDue:
         """The student's due date (and stage due dates) for ``assignment``: an extension replaces the original."""
-        rows = await ExtensionRepository(session, assignment.tenant_id).of_student(assignment.id, user_id)
+        return await self.student_due(
+            session, assignment.tenant_id, assignment.id, assignment.due_at, assignment.stages, user_id
+        )
+
+    async def student_due(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        assignment_id: uuid.UUID,
+        due_at: datetime | None,
+        stages: list[dict[str, Any]] | None,
+        user_id: uuid.UUID,
+    ) -> StudentDue:
+        """:meth:`due_for` from an assignment's fields (pages hold a schema, not the row)."""
+        rows = await ExtensionRepository(session, tenant_id).of_student(assignment_id, user_id)
         by_key = {r.stage_key: r.due_at for r in rows}
         stage_due: dict[str, datetime | None] = {}
-        for stage in assignment.stages or []:
+        for stage in stages or []:
             key = str(stage.get("key"))
             due = stage.get("due_at")
             stage_due[key] = by_key.get(key) or (clock.as_utc(datetime.fromisoformat(str(due))) if due else None)
         extended = ASSIGNMENT in by_key
         return StudentDue(
-            due_at=by_key[ASSIGNMENT] if extended else assignment.due_at,
+            due_at=by_key[ASSIGNMENT] if extended else due_at,
             extended=extended,
             stage_due=stage_due,
             extended_stages=frozenset(k for k in by_key if k != ASSIGNMENT and k in stage_due),

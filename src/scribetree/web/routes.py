@@ -9,6 +9,7 @@ from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
 from scribetree.web.insight.routes import router as insight
+from scribetree.web.interventions.routes import router as interventions
 from scribetree.web.live.routes import router as live
 from scribetree.web.live.routes import ws_router as live_ws
 from scribetree.web.ops.routes import router as ops
@@ -23,4 +24,5 @@ router = APIRouter(include_in_schema=False)
 for part in (signin, public, home, admin, courses, live, live_ws, writing, partner, review, ops, dev):
     router.include_router(part)
 router.include_router(insight)
+router.include_router(interventions)
 router.include_router(similarity)

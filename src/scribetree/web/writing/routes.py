@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scribetree.core import clock
 from scribetree.core.errors import NotFound, ScribetreeError
 from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
+from scribetree.courses.extensions import extensions as extension_service
 from scribetree.courses.schemas import AssignmentRead
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
@@ -97,6 +98,14 @@ async def write_page(
     except NoGroup as exc:
         return await render(request, "writing/no_group.html", session=session, status=exc.status_code,
                             title=a.title, message=exc.detail, **common)
+    # A deadline extension (an educator's intervention) moves this student's due dates (courses.extensions).
+    dues = await extension_service.student_due(session, doc.tenant_id, a.id, a.due_at, a.stages, ctx.user_id)
+    if dues.extended or dues.extended_stages:
+        stages = [
+            {**s, "due_at": d.isoformat()} if (d := dues.stage_due.get(str(s.get("key")))) else s for s in a.stages
+        ]
+        a = a.model_copy(update={"due_at": dues.due_at, "stages": stages})
+        common.update(a=a, stage=current_stage(a.stages, now), extended=True)
     # Never submitted (a new document, created by the write session, is not visible to the read one yet): none.
     submissions = [] if doc.submitted_at is None else await document_service.list_submissions(session, ctx, doc.id)
     latest = submissions[-1] if submissions else None
