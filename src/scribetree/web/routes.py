@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from scribetree.web.admin.routes import router as admin
+from scribetree.web.alerts.routes import router as alert_pages
 from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
@@ -26,3 +27,4 @@ for part in (signin, public, home, admin, courses, live, live_ws, writing, partn
 router.include_router(insight)
 router.include_router(interventions)
 router.include_router(similarity)
+router.include_router(alert_pages)
