@@ -43,6 +43,9 @@ class TestIntervenePage:
             assert 'aria-current="page"' in r.text and "Act for Ada Student" in r.text
             for needle in needles:
                 assert needle in r.text, (action, needle)
+        course_page = await staff.get(f"/courses/{klass.course.id}")
+        assert f'href="/courses/{klass.course.id}/students/{klass.student.id}/intervene"' in course_page.text
+        assert f'href="/courses/{klass.course.id}/interventions"' in course_page.text
         row = await staff.get(f"/courses/{klass.course.id}/students/{klass.student.id}/intervene?action=message")
         assert row.status_code == 200 and "From the student list" in row.text
         student = await client_for(klass.student, klass.tenant)
@@ -100,3 +103,35 @@ class TestIntervenePage:
         await session.commit()
         page = await staff.get(f"/courses/{klass.course.id}/interventions")
         assert '<option value="no_change" selected>' in page.text
+
+    async def test_the_list_shows_every_kind(self, klass: Klass, client_for: ClientFor, session: AsyncSession) -> None:
+        staff = await client_for(klass.instructor, klass.tenant)
+        soon = clock.utcnow() + timedelta(days=2)
+        key = klass.assignment.stages[0]["key"]
+        kinds = [
+            {"kind": "message", "subject": "Hello", "body": "b"},
+            {"kind": "check_in", "at": soon.isoformat(), "agenda": "Plan"},
+            {"kind": "extend_deadline", "assignment_id": str(klass.assignment.id), "due_at": soon.isoformat()},
+            {
+                "kind": "extend_deadline",
+                "assignment_id": str(klass.assignment.id),
+                "due_at": soon.isoformat(),
+                "stage": key,
+            },
+            {
+                "kind": "adjust_ai_budget",
+                "assignment_id": str(klass.assignment.id),
+                "budget_per_hour": 3,
+                "budget_per_day": 9,
+            },
+        ]
+        for intervention in kinds:
+            r = await staff.post(
+                f"/api/v1/courses/{klass.course.id}/interventions",
+                json={"student_user_id": str(klass.student.id), "intervention": intervention},
+            )
+            assert r.status_code == 201, r.text
+        page = await staff.get(f"/courses/{klass.course.id}/interventions")
+        assert page.status_code == 200, page.text
+        for needle in ("“Hello”", "Check-in at", "New due date", f"(stage {key})", "AI budget 3/hour, 9/day"):
+            assert needle in page.text, needle
