@@ -118,14 +118,16 @@ def demo() -> None:
     """Create (or complete) the demo institution and print its sign-ins. Never in production."""
     from scribetree.core.config import settings
     from scribetree.core.db import unit_of_work
-    from scribetree.demo import DEMO_SLUG, seed_demo
+    from scribetree.demo import DEMO_SLUG, seed_demo, seed_demo_partner
 
     if settings.is_production:
         _fail("The demo institution is never created in production.")
 
     async def go() -> Any:
         async with unit_of_work() as session:
-            return await seed_demo(session)
+            result = await seed_demo(session)
+        await seed_demo_partner()  # its own units of work, after the history above is committed
+        return result
 
     result = _run(go)
     password = settings.DEMO_PASSWORD.get_secret_value()

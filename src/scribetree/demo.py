@@ -363,3 +363,83 @@ async def _demo_history(session: AsyncSession, tenant: Tenant) -> None:
             writer = _Writer(session, sctx, doc.id, "", doc.revision)
             for ago, kind in sorted(days, reverse=True):
                 await writer.day(ago, _steps(kind, rng), rng)
+
+
+# ---- one student who leans on the AI partner ------------------------------------------------------------------
+
+PARTNER_STUDENT = "Hana"
+# (days ago, questions that day) on the evidence log: more questions as the week goes on
+PARTNER_PLAN = ((4, 1), (2, 2), (1, 3))
+REFLECTIONS = (
+    "I am trying to show that my two sources agree about trust, but I am not sure my second paragraph explains "
+    "why the teacher survey matters. I think I describe the numbers without saying what they prove for my "
+    "argument, and I want to find out how to connect them to my claim.",
+    "After the last question I will rewrite the sentence about the survey so it says what the numbers prove, "
+    "because right now a reader cannot tell why they matter.",
+    "I will move the library example before the survey, since it is more concrete and it prepares the reader "
+    "for the numbers that come after it.",
+    "Next I will add one sentence saying what the library report cannot show, because I noticed I only "
+    "summarise it and never judge how strong it is.",
+    "I plan to cut the second half of my opening, because the question made me see that it repeats the title "
+    "instead of stating my own position clearly.",
+    "I will write a short paragraph on the objection about families, since answering it fairly would make my "
+    "argument more convincing than ignoring it.",
+)
+QUESTIONS = (
+    "How do I connect the survey numbers to my claim?",
+    "Is my second source strong enough?",
+    "What should my next paragraph be about?",
+    "How can I make my opening clearer?",
+    "Where should the counter-argument go?",
+)
+
+
+async def seed_demo_partner() -> int:
+    """Hana Sato's partner use on the evidence log: reflections and questions through the partner service, at
+    moved-back times, each in its own units of work as the web does it (the service reads on one session and
+    writes on another). Run after ``seed_demo`` has committed; skipped when she already has exchanges.
+    Returns how many questions were asked."""
+    from scribetree.ai_partner.exceptions import ReflectionRequired
+    from scribetree.ai_partner.schemas import PartnerAsk, ReflectionCreate
+    from scribetree.ai_partner.service import partner as partner_service
+    from scribetree.core.db import unit_of_work
+
+    async with unit_of_work(write=False) as read:
+        tenant = await tenant_service.resolve(read, slug=DEMO_SLUG)
+        student_email, student_name = next((e, n) for e, n, _ in PEOPLE if n.startswith(PARTNER_STUDENT + " "))
+        student = await identity.get_by_email(read, student_email)
+        assert student is not None
+        ctx = _as(student.id, student_email, student_name, tenant, Role.student)
+        mine = await assignment_service.list_mine(read, ctx)
+        log = next((a for a in mine if a.title == HISTORY_ASSIGNMENTS[1][0]), None)
+        if log is None:
+            return 0
+        doc = await document_service.open_mine(read, ctx, log.id)
+        history = await partner_service.history(read, read, ctx, doc.id)
+        if history.exchanges:
+            return 0
+        doc_id = doc.id  # the read session's objects expire when it ends
+    asked = turn = reflected = 0
+    for ago, questions in PARTNER_PLAN:
+        at = (clock.utcnow() - timedelta(days=ago)).replace(hour=19, minute=0, second=0, microsecond=0)
+        for i in range(questions):
+            with clock.travel(at + timedelta(minutes=8 * i) - clock.utcnow()):
+                for attempt in range(2):
+                    try:
+                        async with unit_of_work(write=False) as read, unit_of_work() as write:
+                            question = PartnerAsk(question=QUESTIONS[turn % len(QUESTIONS)])
+                            await partner_service.ask(read, write, ctx, doc_id, question)
+                        break
+                    except ReflectionRequired as due:
+                        if attempt:
+                            raise
+                        kind = "initial" if due.extra.get("due") == "initial" else "follow_up"
+                        async with unit_of_work(write=False) as read, unit_of_work() as write:
+                            body = ReflectionCreate.model_validate(
+                                {"text": REFLECTIONS[reflected], "kind": kind, "seconds_spent": 150}
+                            )
+                            await partner_service.reflect(read, write, ctx, doc_id, body)
+                        reflected += 1
+            turn += 1
+            asked += 1
+    return asked
