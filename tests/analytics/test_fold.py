@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,7 +57,7 @@ def fold_in_slices(log: list[metrics.BatchIn], cuts: list[int]) -> tuple[dict[st
     stored = metrics.State().values()
     days: dict[Any, dict[str, int]] = {}
     bounds = [0, *sorted(set(cuts)), len(log)]
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         state = metrics.State(**{**stored, "gaps": dict(stored["gaps"])})  # as read back from the table
         for key, delta in metrics.fold(state, log[a:b], active_gap=60, idle_gap=600).items():
             row = days.setdefault(key, dict.fromkeys(delta.values(), 0))
@@ -87,7 +88,7 @@ class TestFold:
         assert sum(d["word_delta"] for d in days.values()) == ops.word_count(final)
         assert sum(d["batches"] for d in days.values()) == len(log)
         assert state["sessions"] == 1 + sum(
-            1 for x, y in zip(log, log[1:], strict=False) if (y.received_at - x.received_at).total_seconds() > 600
+            1 for x, y in itertools.pairwise(log) if (y.received_at - x.received_at).total_seconds() > 600
         )
 
     def test_a_batch_from_another_base_asks_for_its_text(self) -> None:

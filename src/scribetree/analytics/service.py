@@ -343,7 +343,10 @@ class AnalyticsService:
             raise AnalyticsNotFound() from None
         assignment = await assignment_service.get(session, ctx, doc.assignment_id)
         docs = await self._documents(session, ctx, [assignment], document_ids=[doc.id], refresh_on=audit_session)
-        return (await self._compose(session, ctx.tenant_id, docs, {assignment.id: assignment}))[0]
+        composed = await self._compose(
+            session, ctx.tenant_id, docs, {assignment.id: assignment}, metrics_session=audit_session
+        )
+        return composed[0]
 
     async def _documents(
         self,
