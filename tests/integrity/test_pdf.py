@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core.audit import AuditEvent
-from scribetree.integrity.pdf import FlagItem, ReportData, highlighted, report
-from scribetree.integrity.replay import Span
+from scribetree.integrity.pdf import FlagItem, ReportData, Span, highlighted, report
 from tests.integrity.replay_helpers import op
 from tests.writing.conftest import ClientFor, Klass
 from tests.writing.test_documents_api import open_doc
 from tests.writing.test_history import Writer
 
-PASTED = "A borrowed sentence <script>alert(1)</script> & more."
+PASTED = "A borrowed sentence <script>alert(1)</script> & more." + " Borrowed words keep on coming here." * 40
 
 
 async def submitted(c: httpx.AsyncClient, klass: Klass) -> tuple[Writer, str]:
@@ -47,20 +46,31 @@ class TestReport:
     async def test_pdf_parses_and_holds_the_report(self, klass: Klass, client_for: ClientFor) -> None:
         c = await client_for(klass.student, klass.tenant)
         _, sub_id = await submitted(c, klass)
+        flags = (await c.get(f"/api/v1/submissions/{sub_id}/integrity")).json()["flags"]
+        assert flags, "the crafted history (most of the text pasted) should raise a flag"
+        answer = "These were my notes <em>from class</em>."
+        r = await c.post(
+            f"/api/v1/submissions/{sub_id}/integrity/responses", json={"flag_code": flags[0]["code"], "text": answer}
+        )
+        assert r.status_code == 201, r.text
         r = await c.get(f"/api/v1/submissions/{sub_id}/report")
         assert r.status_code == 200, r.text[:300]
         assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF-")
         text = " ".join(pdf_text(r.content).split())
         assert "Ada Student" in text and "Writing process report" in text
-        assert "Flags" in text and "Pastes 1 (" in text
+        assert "Flags" in text and "Pastes 1" in text
+        for f in flags:
+            assert " ".join(f["title"].split()) in text
+        assert "response: These were my notes <em>from class</em>." in text
         squeezed = "".join(text.split())
         assert "<script>alert(1)</script>" in squeezed and "Aborrowedsentence" in squeezed  # as text, not markup
         html = (await c.get(f"/api/v1/submissions/{sub_id}/report", params={"format": "html"})).text
         mark = (
             '<mark class="paste" title="pasted">A borrowed sentence &lt;script&gt;alert(1)&lt;/script&gt; &amp; more.'
         )
-        assert mark + "</mark>" in html
+        assert mark in html and "coming here.</mark>" in html
         assert "<script>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html and "None &lt;i&gt;used&lt;/i&gt;." in html
+        assert "my notes &lt;em&gt;from class&lt;/em&gt;." in html
 
     def test_flags_and_responses_render(self) -> None:
         data = ReportData(
@@ -75,7 +85,7 @@ class TestReport:
             word_count=3,
             ai_statement=None,
             text="one two three",
-            pasted=[Span(4, 7, None, False)],
+            pasted=[Span(4, 7)],
             figures=[("Pastes", "1")],
             flags=[
                 FlagItem("Large paste", "One paste made 40% of the text.", ["revision 2"], "typing it", ["I moved it."])
@@ -91,10 +101,10 @@ class TestReport:
             ("a\rb<", [], "a&#13;b&lt;"),
             (
                 "abc",
-                [Span(1, 2, None, True)],
-                'a<mark class="paste" title="pasted (seen earlier in this document)">b</mark>c',
+                [Span(1, 2, moved=True)],
+                'a<mark class="paste" title="moved within the document">b</mark>c',
             ),
-            ("abc", [Span(2, 9, None, False)], "abc"),  # out of range: not drawn
+            ("abc", [Span(2, 9)], "abc"),  # out of range: not drawn
         ],
     )
     def test_highlighting(self, text: str, spans: list[Span], expected: str) -> None:
@@ -114,4 +124,10 @@ class TestReport:
         whats = (
             await session.execute(select(AuditEvent.details).where(AuditEvent.action == "document.viewed"))
         ).scalars()
-        assert [d["what"] for d in whats] == ["report"]
+        assert [d["what"] for d in whats] == []  # the integrity report audits the view (integrity.report_viewed)
+        viewed = (
+            await session.execute(
+                select(AuditEvent.actor_user_id).where(AuditEvent.action == "integrity.report_viewed")
+            )
+        ).scalars()
+        assert klass.instructor.id in set(viewed)

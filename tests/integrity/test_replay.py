@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock
 from scribetree.core.audit import AuditEvent
-from scribetree.integrity.replay import PasteSpans, replay_steps
+from scribetree.integrity.replay import replay_steps
 from scribetree.writing import ops
 from scribetree.writing.models import EditBatch
 from tests.integrity.replay_helpers import crafted
@@ -61,24 +61,6 @@ class TestReplayCorrectness:
         assert next(replay_steps("", [good])).ok
         bad = {**good, "ops": [{"kind": "insert", "t": 0, "pos": 0, "text": "e\u0301"}]}
         assert not next(replay_steps("", [bad])).ok
-
-
-class TestPasteSpans:
-    def test_spans_follow_later_edits(self) -> None:
-        spans = PasteSpans()
-        text = ""
-        for raw in (
-            {"kind": "insert", "t": 0, "pos": 0, "text": "ab"},
-            {"kind": "paste", "t": 0, "pos": 1, "text": "PASTED", "seen_in_doc": False},  # aPASTEDb
-            {"kind": "insert", "t": 0, "pos": 0, "text": "😀"},  # 😀aPASTEDb
-            {"kind": "insert", "t": 0, "pos": 5, "text": "-"},  # 😀aPAS-TEDb: typed inside splits it
-            {"kind": "delete", "t": 0, "pos": 2, "len": 2},  # 😀aS-TEDb
-        ):
-            o = ops.parse_op(raw)
-            spans.apply(o)
-            text = ops.apply(text, [o])
-        assert text == "😀aS-TEDb"
-        assert [text[s.start : s.end] for s in spans.spans] == ["S", "TED"]
 
 
 class TestManifest:

@@ -5,9 +5,8 @@ plus the batches after it) and the batches come from the writing service, a page
 tens of thousands of batches is never loaded whole, here or in the page. Staff reads are audited
 (``document.viewed`` with ``what`` = ``replay``, ``replay_state`` or ``replay_batches``).
 
-The pure helpers (:func:`replay_steps`, :class:`PasteSpans`) apply stored ops exactly as the batch path did
-(``writing.ops``: positions in code points), so a replayed text can be checked against each batch's
-``content_hash``; the export verifier and the PDF report use them too.
+:func:`replay_steps` applies stored ops exactly as the batch path did (``writing.ops``: positions in code points),
+so a replayed text can be checked against each batch's ``content_hash``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import bisect
 import heapq
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,64 +80,6 @@ def replay_steps(text: str, batches: Iterable[Any]) -> Iterator[Step]:
         get = b.get if isinstance(b, dict) else lambda name, b=b: getattr(b, name)
         text = ops.apply(text, ops.parse_ops(get("ops")))
         yield Step(revision=get("revision"), text=text, expected_hash=get("content_hash"))
-
-
-@dataclass(slots=True)
-class Span:
-    start: int
-    end: int
-    at: datetime | None
-    seen_in_doc: bool
-
-
-@dataclass
-class PasteSpans:
-    """Where pasted text sits in a text as later ops move, shorten or delete it.
-
-    Feed every op of the log in order (:meth:`apply`); ``spans`` are then the ranges of the final text that
-    arrived by paste (a paste typed over or deleted shrinks or vanishes; text typed inside a pasted span splits
-    it, since what was typed there was not pasted).
-    """
-
-    spans: list[Span] = field(default_factory=list)
-
-    def apply(self, op: ops.Op, at: datetime | None = None) -> None:
-        if not op.changes_text:
-            return
-        if op.len:
-            self._remove(op.pos, op.pos + op.len)
-        if op.text:
-            self._insert(op.pos, len(op.text))
-            if op.kind == "paste":
-                self.spans.append(Span(op.pos, op.pos + len(op.text), at, bool(op.seen_in_doc)))
-                self.spans.sort(key=lambda s: s.start)
-
-    def _remove(self, a: int, b: int) -> None:
-        n = b - a
-        kept: list[Span] = []
-        for s in self.spans:
-            if s.end <= a:
-                kept.append(s)
-            elif s.start >= b:
-                kept.append(Span(s.start - n, s.end - n, s.at, s.seen_in_doc))
-            else:
-                left = max(0, a - s.start)
-                right = max(0, s.end - b)
-                if left + right:
-                    kept.append(Span(min(s.start, a), min(s.start, a) + left + right, s.at, s.seen_in_doc))
-        self.spans = kept
-
-    def _insert(self, pos: int, n: int) -> None:
-        out: list[Span] = []
-        for s in self.spans:
-            if s.end <= pos:
-                out.append(s)
-            elif s.start >= pos:
-                out.append(Span(s.start + n, s.end + n, s.at, s.seen_in_doc))
-            else:  # typed inside a pasted span: split it around the new text
-                out.append(Span(s.start, pos, s.at, s.seen_in_doc))
-                out.append(Span(pos + n, s.end + n, s.at, s.seen_in_doc))
-        self.spans = out
 
 
 def _ticks(points: list[tuple[int, datetime]]) -> list[Tick]:

@@ -152,10 +152,10 @@ async def get_submission_report(
     audit_session: WriteSession,
     format: Annotated[Literal["pdf", "html"], Query(description="'pdf' (default) or print-styled 'html'.")] = "pdf",
 ) -> Response:
-    """The printable report of a submission: process figures, flags with the student's responses, similarity when
-    computed, the AI-use statement and the submitted text with pasted passages highlighted. For the submission's
-    author and the course's staff (audited)."""
-    data = await report_service.gather(session, ctx, submission_id, audit_session=audit_session)
+    """The printable report of a submission: the integrity report (composition, process figures, flags with the
+    student's responses, outcomes for staff, similarity when computed), the AI-use statement and the submitted text
+    with pasted passages highlighted. For the submission's author and the course's staff (audited)."""
+    data = await report_service.gather(session, ctx, submission_id, write=audit_session)
     headers = {"Cache-Control": "no-store"}
     if format == "html":
         return Response(report_service.html(data), media_type="text/html; charset=utf-8", headers=headers)

@@ -151,6 +151,10 @@ class IntegrityService:
             student_user_id=doc.owner_user_id or receipt.submitted_by,
         )
 
+    async def check_visible(self, session: AsyncSession, ctx: AuthContext, submission_id: uuid.UUID) -> None:
+        """404 ``ReportNotFound`` unless the caller may see the submission's report (forms check this first)."""
+        await self._submission(session, ctx, submission_id)
+
     # ---- computing --------------------------------------------------------------------------------------
 
     async def compute(self, session: AsyncSession, target: _Target) -> ev_mod.Evidence:

@@ -10,6 +10,7 @@ from scribetree.web.courses.routes import router as courses
 from scribetree.web.dev.routes import router as dev
 from scribetree.web.home.routes import router as home
 from scribetree.web.insight.routes import router as insight
+from scribetree.web.integrity.routes import router as integrity_pages
 from scribetree.web.interventions.routes import router as interventions
 from scribetree.web.live.routes import router as live
 from scribetree.web.live.routes import ws_router as live_ws
@@ -26,5 +27,6 @@ for part in (signin, public, home, admin, courses, live, live_ws, writing, partn
     router.include_router(part)
 router.include_router(insight)
 router.include_router(interventions)
+router.include_router(integrity_pages)
 router.include_router(similarity)
 router.include_router(alert_pages)

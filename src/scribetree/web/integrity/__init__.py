@@ -1,0 +1,1 @@
+"""Pages of the process evidence report (a submission's report, an assignment's table)."""
