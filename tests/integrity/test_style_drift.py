@@ -150,6 +150,14 @@ class TestService:
         assert report.measures == [] and report.observations == []
         assert "Not enough earlier writing" in report.message and "300 words" in report.message
 
+    async def test_a_short_submission_is_not_compared(
+        self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
+    ) -> None:
+        sub = await earlier_and_now(session, klass, [plain(1), plain(2)], plain(3, 8))
+        report = await style_drift(session, await ctx_for(klass.student, klass.tenant), sub.id)
+        assert report.status == "too_short" and report.earlier_texts == 2 and report.measures == []
+        assert f"{report.words} words" in report.message and report.words < 150
+
     async def test_later_and_other_students_texts_are_not_the_baseline(
         self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
     ) -> None:

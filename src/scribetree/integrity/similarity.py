@@ -49,7 +49,7 @@ from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission
 from scribetree.tenancy.service import tenant_service
 from scribetree.writing import submission_hooks
-from scribetree.writing.access import Need, access_document
+from scribetree.writing.access import DocumentAccess, Need, access_document
 from scribetree.writing.exceptions import DocumentNotFound, SubmissionNotFound
 from scribetree.writing.models import Submission
 
@@ -306,15 +306,11 @@ def _other(d: Described) -> OtherSubmission:
     )
 
 
-async def similarity_summary(
-    session: AsyncSession,
-    ctx: AuthContext,
-    submission_id: uuid.UUID,
-    *,
-    audit_session: AsyncSession | None = None,
-) -> SimilarityRead:
-    """The overlap report of one submission for ``ctx`` (404 ``SubmissionNotFound`` for anyone who may not read
-    it). ``audit_session`` (a write session) records a staff member's view."""
+async def readable(
+    session: AsyncSession, ctx: AuthContext, submission_id: uuid.UUID
+) -> tuple[SimilarityRepository, Source, DocumentAccess]:
+    """The submission with its text and the caller's access to it, or 404 ``SubmissionNotFound`` for anyone who
+    may not read it (its author or group, the course's staff; ``writing.access``)."""
     if ctx.tenant_id is None:
         raise SubmissionNotFound()
     repo = SimilarityRepository(session, ctx.tenant_id)
@@ -325,6 +321,19 @@ async def similarity_summary(
         da = await access_document(session, ctx, me.document_id)
     except DocumentNotFound:
         raise SubmissionNotFound() from None
+    return repo, me, da
+
+
+async def similarity_summary(
+    session: AsyncSession,
+    ctx: AuthContext,
+    submission_id: uuid.UUID,
+    *,
+    audit_session: AsyncSession | None = None,
+) -> SimilarityRead:
+    """The overlap report of one submission for ``ctx`` (404 ``SubmissionNotFound`` for anyone who may not read
+    it). ``audit_session`` (a write session) records a staff member's view."""
+    repo, me, da = await readable(session, ctx, submission_id)
     staff = da.is_staff
     row = await repo.index_row(submission_id)
     cross = await _cross_course(repo)
@@ -389,11 +398,11 @@ async def similarity_summary(
     )
     if staff and audit_session is not None:
         shown_others = [str(mr.other.submission_id) for mr in report.matches if mr.other is not None]
-        await audit.record(audit_session, _viewed(ctx, me, "similarity", others=shown_others))
+        await audit.record(audit_session, viewed_entry(ctx, me, "similarity", others=shown_others))
     return report
 
 
-def _viewed(ctx: AuthContext, me: Source, what: str, **details: Any) -> audit.Entry:
+def viewed_entry(ctx: AuthContext, me: Source, what: str, **details: Any) -> audit.Entry:
     return audit.Entry(
         action=f"{what}.viewed",
         tenant_id=ctx.tenant_id,

@@ -32,12 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.analytics import style
 from scribetree.core import audit
-from scribetree.integrity.similarity import _viewed
-from scribetree.integrity.similarity_repository import SimilarityRepository
+from scribetree.integrity.similarity import readable, viewed_entry
 from scribetree.integrity.similarity_schemas import StyleDriftRead, StyleMeasure
 from scribetree.tenancy.context import AuthContext
-from scribetree.writing.access import access_document
-from scribetree.writing.exceptions import DocumentNotFound, SubmissionNotFound
 
 MIN_EARLIER = 2  # earlier texts needed
 MIN_WORDS = 300  # words an earlier text needs to count
@@ -191,18 +188,9 @@ async def style_drift(
 ) -> StyleDriftRead:
     """The style comparison of one submission with its author's earlier submissions (404 ``SubmissionNotFound``
     for anyone who may not read it; a staff member's view is audited through ``audit_session``)."""
-    if ctx.tenant_id is None:
-        raise SubmissionNotFound()
-    repo = SimilarityRepository(session, ctx.tenant_id)
-    me = await repo.source(submission_id)
-    if me is None:
-        raise SubmissionNotFound()
-    try:
-        da = await access_document(session, ctx, me.document_id)
-    except DocumentNotFound:
-        raise SubmissionNotFound() from None
+    repo, me, da = await readable(session, ctx, submission_id)
     if da.is_staff and audit_session is not None:
-        await audit.record(audit_session, _viewed(ctx, me, "style_drift"))
+        await audit.record(audit_session, viewed_entry(ctx, me, "style_drift"))
     words = len(style.words(me.text))
 
     def empty(status: str, message: str, earlier: int = 0, earlier_words: int = 0) -> StyleDriftRead:
