@@ -17,6 +17,7 @@ from scribetree.web.live.routes import ws_router as live_ws
 from scribetree.web.ops.routes import router as ops
 from scribetree.web.partner.routes import router as partner
 from scribetree.web.public.routes import router as public
+from scribetree.web.replay.routes import router as replay
 from scribetree.web.review.routes import router as review
 from scribetree.web.signin.routes import router as signin
 from scribetree.web.similarity.routes import router as similarity
@@ -27,6 +28,7 @@ for part in (signin, public, home, admin, courses, live, live_ws, writing, partn
     router.include_router(part)
 router.include_router(insight)
 router.include_router(interventions)
+router.include_router(replay)
 router.include_router(integrity_pages)
 router.include_router(similarity)
 router.include_router(alert_pages)
