@@ -386,6 +386,13 @@ class TestApi:
         report = (await c.get(f"/api/v1/submissions/{sid}/similarity")).json()
         assert report["state"] == "indexed" and report["viewer"] == "student"
         assert [p["here"]["text"] for p in report["matches"][0]["passages"]] == [SHARED_1.rstrip("."), SHARED_2]
+        # the integrity report carries both sections (integrity.service.SECTION_MODULES)
+        r = await c.get(f"/api/v1/submissions/{sid}/integrity")
+        assert r.status_code == 200, r.text
+        sections = r.json()["sections"]
+        assert sections["similarity"]["overlap_percent"] == report["overlap_percent"]
+        assert sections["similarity"]["matches"][0]["other"] is None  # the student's own report: their side only
+        assert sections["style_drift"]["status"] == "not_enough_earlier_writing"
 
     async def test_staff_view_is_audited_and_errors_have_codes(
         self, session: AsyncSession, klass: Klass, client_for: ClientFor

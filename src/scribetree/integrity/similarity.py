@@ -413,3 +413,11 @@ def viewed_entry(ctx: AuthContext, me: Source, what: str, **details: Any) -> aud
         target_id=str(me.submission_id),
         details={"document_id": str(me.document_id), "assignment_id": str(me.assignment_id), **details},
     )
+
+
+async def report_section(session: AsyncSession, ctx: AuthContext, report: Any) -> dict[str, Any] | None:
+    """The similarity section of the integrity report (``integrity.service.SECTION_MODULES``): the same summary,
+    for a submitted report only. The report's own view is audited by the integrity service."""
+    if getattr(report, "submission_id", None) is None:
+        return None
+    return (await similarity_summary(session, ctx, report.submission_id)).model_dump(mode="json")

@@ -27,6 +27,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -248,3 +249,11 @@ async def style_drift(
         function_word_cosine=result["cosine"],  # type: ignore[arg-type]
         observations=observations,
     )
+
+
+async def report_section(session: AsyncSession, ctx: AuthContext, report: Any) -> dict[str, Any] | None:
+    """The style-drift section of the integrity report (``integrity.service.SECTION_MODULES``), for a submitted
+    report only. The report's own view is audited by the integrity service."""
+    if getattr(report, "submission_id", None) is None:
+        return None
+    return (await style_drift(session, ctx, report.submission_id)).model_dump(mode="json")
