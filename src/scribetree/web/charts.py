@@ -28,7 +28,7 @@ HATCHES = ("solid", "diagonal", "dots", "cross", "horizontal", "vertical")
 AXIS = "#4f5966"
 GRID = "#d5dae1"
 
-WIDTH = 640
+WIDTH = 560
 HEIGHT = 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 16, 16, 44
 PLOT_H = HEIGHT - PAD_TOP - PAD_BOTTOM
@@ -149,7 +149,7 @@ def _svg(title: str, desc: str, kind: str, parts: Iterable[Markup], *, height: i
         role="img",
         aria_labelledby=f"{tid} {did}",
         font_family="system-ui, sans-serif",
-        font_size=12,
+        font_size=14,
     )
 
 
@@ -207,7 +207,7 @@ def _legend(series: Sequence[Series], *, bars: bool) -> list[Markup]:
             )
             out.append(_marker(MARKERS[i % len(MARKERS)], x + 9, y - 3, colour))
         out.append(el("text", s.label, x=x + 22, y=y + 1, fill=colour))
-        x += 34 + 7 * len(s.label)
+        x += 36 + 8 * len(s.label)
     return out
 
 
