@@ -6,14 +6,17 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.alerts.models import AlertStatus
 from scribetree.core import clock
 from scribetree.core.audit import AuditEvent
 from scribetree.courses.models import Assignment, CourseRole
 from scribetree.tenancy.models import Role, Tenant
 from scribetree.web.live.state import pick_assignment, stage_cells
+from scribetree.writing.models import Document, DocumentVersion, VersionKind
+from tests.factories.alerts import create_alert
 from tests.factories.courses import create_assignment, create_course, create_course_member, create_group
 from tests.factories.tenancy import create_member
 from tests.factories.writing import ins
@@ -98,6 +101,39 @@ class TestLivePage:
         mine = next(r for r in row if r["user_id"] == str(klass.student.id))
         assert mine["words_today"] == 0 and mine["word_count"] == 3
 
+    async def test_words_today_count_from_the_last_snapshot_before_midnight(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession
+    ) -> None:
+        student = await client_for(klass.student, klass.tenant)
+        w = Writer(student, await open_doc(student, klass.assignment.id))
+        await w.send([ins(0, "One two three.")])
+        # what was written so far was snapshotted yesterday (the batch path snapshots every 5 min / 500 chars)
+        await session.rollback()
+        yesterday = clock.utcnow() - timedelta(days=1)
+        doc = await session.get(Document, uuid.UUID(w.id))
+        assert doc is not None
+        await session.execute(
+            update(DocumentVersion).where(DocumentVersion.document_id == doc.id).values(created_at=yesterday)
+        )
+        session.add(
+            DocumentVersion(
+                tenant_id=doc.tenant_id,
+                document_id=doc.id,
+                revision=1,
+                kind=VersionKind.auto,
+                text=w.text,
+                content_hash=doc.content_hash,
+                word_count=3,
+                created_at=yesterday,
+            )
+        )
+        await session.commit()
+        await w.send([ins(len(w.text), " Four five.")])
+        staff = await client_for(klass.instructor, klass.tenant)
+        rows = (await staff.get(f"/courses/{klass.course.id}/live.json")).json()["rows"]
+        mine = next(r for r in rows if r["user_id"] == str(klass.student.id))
+        assert (mine["word_count"], mine["words_today"]) == (5, 2)
+
     async def test_ta_and_admin_may_watch_and_the_view_is_audited(
         self, klass: Klass, client_for: ClientFor, session: AsyncSession
     ) -> None:
@@ -131,7 +167,26 @@ class TestLivePage:
         data = (await staff.get(f"/courses/{course.id}/live.json?assignment={ga.id}")).json()
         rows = {r["user_id"]: r for r in data["rows"]}
         assert rows[str(klass.student.id)]["word_count"] == 3 and rows[str(klass.classmate.id)]["word_count"] == 3
-        assert rows[str(klass.student.id)]["words_today"] == 3 and rows[str(klass.classmate.id)]["words_today"] == 0
+        # words today are the document's: both members show the group document's change today
+        assert rows[str(klass.student.id)]["words_today"] == 3 and rows[str(klass.classmate.id)]["words_today"] == 3
+
+    async def test_open_alerts_come_from_the_alerts_service(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession
+    ) -> None:
+        await session.rollback()
+        shown = await create_alert(session, klass.course, klass.student, title="Stuck <for> a while")
+        seen = await create_alert(session, klass.course, klass.student, status=AlertStatus.acknowledged, title="Seen")
+        await create_alert(session, klass.course, klass.student, status=AlertStatus.resolved, title="Done already")
+        await create_alert(session, await create_course(session, klass.tenant), klass.student, title="Elsewhere")
+        await session.commit()
+        staff = await client_for(klass.instructor, klass.tenant)
+        data = (await staff.get(f"/courses/{klass.course.id}/live.json")).json()
+        assert {a["alert_id"] for a in data["alerts"]} == {str(shown.id), str(seen.id)}
+        mine = next(r for r in data["rows"] if r["user_id"] == str(klass.student.id))
+        assert {a["title"] for a in mine["alerts"]} == {"Stuck <for> a while", "Seen"}
+        assert mine["alerts"][0]["student_name"] == "Ada Student" and mine["alerts"][0]["url"].startswith("/courses/")
+        html = (await staff.get(f"/courses/{klass.course.id}/live")).text
+        assert "Stuck &lt;for&gt; a while" in html and "Done already" not in html and "Elsewhere" not in html
 
     async def test_course_page_links_to_it_for_staff_only(self, klass: Klass, client_for: ClientFor) -> None:
         staff = await client_for(klass.instructor, klass.tenant)

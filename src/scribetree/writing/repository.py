@@ -135,6 +135,32 @@ class VersionRepository(TenantRepository[DocumentVersion]):
         )
         return await self.one_or_none(stmt)
 
+    async def word_counts_before(self, assignment_id: uuid.UUID, before: Any) -> list[Row[Any]]:
+        """``(document_id, word_count)``: each of the assignment's documents as of its latest snapshot taken
+        before ``before`` (documents with none are left out). Index: ``(document_id, revision)``."""
+        latest = (
+            select(DocumentVersion.document_id, func.max(DocumentVersion.revision).label("revision"))
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(
+                DocumentVersion.tenant_id == self.tenant_id,
+                Document.tenant_id == self.tenant_id,
+                Document.assignment_id == assignment_id,
+                DocumentVersion.created_at < before,
+            )
+            .group_by(DocumentVersion.document_id)
+            .subquery()
+        )
+        stmt = (
+            select(DocumentVersion.document_id, func.max(DocumentVersion.word_count))
+            .join(
+                latest,
+                (DocumentVersion.document_id == latest.c.document_id) & (DocumentVersion.revision == latest.c.revision),
+            )
+            .where(DocumentVersion.tenant_id == self.tenant_id, DocumentVersion.created_at < before)
+            .group_by(DocumentVersion.document_id)
+        )
+        return list((await self.session.execute(stmt)).all())
+
 
 class WritingSessionRepository(TenantRepository[WritingSession]):
     model = WritingSession
@@ -151,25 +177,6 @@ class WritingSessionRepository(TenantRepository[WritingSession]):
     async def of_document(self, document_id: uuid.UUID) -> list[WritingSession]:
         stmt = self.base().where(WritingSession.document_id == document_id).order_by(WritingSession.started_at)
         return await self.all(stmt)
-
-    async def net_words_since(self, assignment_id: uuid.UUID, since: Any) -> list[Row[Any]]:
-        """``(user_id, net_words)`` per author over the assignment's writing sessions that ended at or after
-        ``since`` (a session that began earlier counts whole)."""
-        stmt = (
-            select(
-                WritingSession.user_id,
-                func.sum(WritingSession.words_added - WritingSession.words_removed).label("net_words"),
-            )
-            .join(Document, Document.id == WritingSession.document_id)
-            .where(
-                WritingSession.tenant_id == self.tenant_id,
-                Document.tenant_id == self.tenant_id,
-                Document.assignment_id == assignment_id,
-                WritingSession.ended_at >= since,
-            )
-            .group_by(WritingSession.user_id)
-        )
-        return list((await self.session.execute(stmt)).all())
 
 
 class SubmissionRepository(TenantRepository[Submission]):

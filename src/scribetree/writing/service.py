@@ -794,16 +794,18 @@ class DocumentService:
             ai_statement=sub.ai_statement,
         )
 
-    async def net_words_since(
-        self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID, since: datetime
+    async def word_counts_before(
+        self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID, before: datetime
     ) -> dict[uuid.UUID, int]:
-        """Staff: each author's net words (added minus removed) in writing sessions that ended since ``since``
-        (the live view's "words today"; one grouped query over the writing sessions, no log scan)."""
+        """Staff: each document's word count as of its latest snapshot before ``before`` (the live view's
+        "words today" is the current count minus this at 00:00 UTC). Snapshots are taken at most 5 minutes
+        or 500 changed characters apart while someone writes, so work just before ``before`` that no snapshot
+        caught counts as after it. Documents without an earlier snapshot are left out (they started later)."""
         acc = await assignment_access(session, ctx, assignment_id)
         if acc.course_role == STUDENT:
             raise StaffOnly()
-        rows = await WritingSessionRepository(session, acc.assignment.tenant_id).net_words_since(assignment_id, since)
-        return {r.user_id: int(r.net_words or 0) for r in rows if r.user_id is not None}
+        rows = await VersionRepository(session, acc.assignment.tenant_id).word_counts_before(assignment_id, before)
+        return {doc_id: int(words or 0) for doc_id, words in rows}
 
     async def assignment_overview(
         self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID

@@ -83,7 +83,7 @@ async def live_page(
     request: Request, course_id: str, ctx: CoursesRead, session: ReadSession, audit_session: WriteSession
 ) -> Response:
     cid = parse_id(course_id)
-    state = await class_state(session, ctx, cid, _assignment_param(request))
+    state = await class_state(session, audit_session, ctx, cid, _assignment_param(request))
     await _audit_view(
         audit_session, ctx, cid, "page", assignment_id=str(state.assignment.id) if state.assignment else None
     )
@@ -102,9 +102,11 @@ async def live_page(
 
 
 @router.get("/courses/{course_id}/live.json", include_in_schema=False)
-async def live_json(request: Request, course_id: str, ctx: CoursesRead, session: ReadSession) -> Response:
-    """The live view's state (the page refreshes from it when WebSockets fail; audited with the page load)."""
-    state = await class_state(session, ctx, parse_id(course_id), _assignment_param(request))
+async def live_json(
+    request: Request, course_id: str, ctx: CoursesRead, session: ReadSession, audit_session: WriteSession
+) -> Response:
+    """The live view's state (the page refreshes from it when WebSockets fail)."""
+    state = await class_state(session, audit_session, ctx, parse_id(course_id), _assignment_param(request))
     return JSONResponse(state.to_json(), headers={"Cache-Control": "no-store"})
 
 

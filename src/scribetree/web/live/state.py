@@ -1,10 +1,11 @@
-"""The live class view's state, read through the courses and writing services (no queries of its own).
+"""The live class view's state, read through the courses, writing and alerts services (no queries of its own).
 
 One row per student of the course for one assignment (the page's choice, by default the assignment due
 next): the stage they are in, whether they are writing now (a batch in the last ``WRITING_NOW_SECONDS``),
-words today (net words of writing sessions that ended since 00:00 UTC), words against the assignment's word
-target, each stage against its share of the target, last activity and open alerts. The page renders it;
-``live.json`` serves the same data for the page's periodic refresh; pushes then change it (docs/live.md).
+words today (the change of the document's word count since 00:00 UTC, see ``word_counts_before``), words
+against the assignment's word target, each stage against its share of the target, last activity and open
+alerts. The page renders it; ``live.json`` serves the same data for the page's periodic refresh; pushes then
+change it (docs/live.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.alerts.models import AlertStatus
+from scribetree.alerts.schemas import AlertRead
+from scribetree.alerts.service import alerts as alerts_service
 from scribetree.core import clock
 from scribetree.core.errors import NotFound
 from scribetree.courses.schemas import AssignmentRead, CourseRead, Stage
@@ -170,20 +174,40 @@ def current_stage(a: AssignmentRead, now: datetime) -> str | None:
     return stages[-1].label if stages else None
 
 
-async def _open_alerts(session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Open alerts of the course as the live view shows them (``alerts`` payloads, docs/live.md)."""
-    try:
-        from scribetree.alerts.service import alerts as alerts_service  # type: ignore[attr-defined]
-    except ImportError:  # the alerts domain has not landed its service yet: the live view works without it
-        return []
-    lister = getattr(alerts_service, "open_for_course", None)
-    if lister is None:
-        return []
-    return list(await lister(session, ctx, course_id))
+def alert_payload(a: AlertRead) -> dict[str, Any]:
+    """An alert as the alerts domain pushes it on the course's channel (docs/live.md)."""
+    return {
+        "type": "alert",
+        "alert_id": str(a.id),
+        "course_id": str(a.course_id),
+        "assignment_id": str(a.assignment_id) if a.assignment_id else None,
+        "student_user_id": str(a.student_user_id),
+        "student_name": a.student_name or "",
+        "rule": a.rule,
+        "severity": str(a.severity),
+        "positive": a.positive,
+        "title": a.title,
+        "created_at": _iso(a.created_at),
+        "url": a.url,
+    }
+
+
+async def _open_alerts(
+    session: AsyncSession, audit_session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The course's open and acknowledged alerts, newest first (the alerts service audits the listing)."""
+    found = await alerts_service.list_for_course(
+        session, audit_session, ctx, course_id, statuses=[AlertStatus.open, AlertStatus.acknowledged]
+    )
+    return [alert_payload(a) for a in found.items]
 
 
 async def class_state(
-    session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID, assignment_id: uuid.UUID | None = None
+    session: AsyncSession,
+    audit_session: AsyncSession,
+    ctx: AuthContext,
+    course_id: uuid.UUID,
+    assignment_id: uuid.UUID | None = None,
 ) -> LiveState:
     course = await staff_course(session, ctx, course_id)
     now = clock.utcnow()
@@ -196,7 +220,7 @@ async def class_state(
             raise LiveViewNotFound("This course has no such assignment.")
     else:
         chosen = pick_assignment(assignments, now)
-    alerts = await _open_alerts(session, ctx, course_id)
+    alerts = await _open_alerts(session, audit_session, ctx, course_id)
     members = await course_service.list_members(session, ctx, course_id)
     students = sorted((m for m in members if m.role == "student"), key=lambda m: m.display_name.casefold())
     rows: list[LiveRow] = []
@@ -206,7 +230,7 @@ async def class_state(
     else:
         overview = await document_service.assignment_overview(session, ctx, chosen.id)
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        words_today = await document_service.net_words_since(session, ctx, chosen.id, today)
+        at_midnight = await document_service.word_counts_before(session, ctx, chosen.id, today)
         by_user = {r.user_id: r for r in overview if r.user_id is not None}
         if chosen.kind == "group":
             by_group = {r.group_id: r for r in overview if r.group_id is not None}
@@ -226,7 +250,7 @@ async def class_state(
                     document_id=r.document_id if r else None,
                     status=r.status if r else "not_started",
                     word_count=words,
-                    words_today=words_today.get(m.user_id, 0),
+                    words_today=words - at_midnight.get(r.document_id, 0) if last and last >= today else 0,
                     last_activity_at=last,
                     writing_now=last is not None and last >= recent and (r is None or r.status == "in_progress"),
                     stages=stage_cells(chosen, words, now),

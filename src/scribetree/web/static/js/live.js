@@ -174,7 +174,7 @@ function start(root) {
         }
         const item = document.createElement("li");
         const link = alertLink(alert);
-        link.className = `badge badge--${alert.severity === "urgent" ? "late" : "in_progress"}`;
+        link.className = `badge badge--${alert.positive ? "graded" : alert.severity === "urgent" ? "late" : "in_progress"}`;
         item.append(link);
         list.append(item);
         flashRow(row);
