@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.alerts.models import Alert, AlertCourseSettings, AlertDelivery, AlertEducatorPrefs, DeliveryMode
@@ -87,6 +87,30 @@ class TestActivityEvaluation:
         settings.thresholds = {"stuck_active_minutes": 25}
         await session.commit()
         assert await evaluate(klass.tenant, now) == 1
+
+    async def test_a_longer_stuck_window_reads_further_back(self, session: AsyncSession, klass: Klass) -> None:
+        now = clock.utcnow()
+        doc = await create_document(session, klass.assignment, owner=klass.student, text="Some words here.")
+        for i in range(26):  # 100 to 75 minutes ago: outside the default 60-minute window
+            await add_batch(
+                session, doc, klass.student, now - timedelta(minutes=100 - i), inserted="maybe ", deleted=12
+            )
+        await add_batch(session, doc, klass.student, now, inserted="x", deleted=1)  # activity now
+        session.add(
+            AlertCourseSettings(
+                tenant_id=klass.tenant.id,
+                course_id=klass.course.id,
+                thresholds={"stuck_window_minutes": 120},
+                muted_rules=[],
+            )
+        )
+        await session.commit()
+        assert await evaluate(klass.tenant, now) == 1
+        settings = (await session.execute(select(AlertCourseSettings))).scalar_one()
+        settings.thresholds = {}
+        await session.execute(delete(Alert))
+        await session.commit()
+        assert await evaluate(klass.tenant, now + timedelta(seconds=1)) == 0
 
     async def test_watermark_skips_old_activity(self, session: AsyncSession, klass: Klass) -> None:
         now = clock.utcnow()

@@ -327,11 +327,22 @@ class ActivityRepository:
                 )
         return out
 
-    async def batches(self, doc_ids: Sequence[uuid.UUID], since: datetime) -> list[EditBatch]:
-        out: list[EditBatch] = []
+    async def batches(self, doc_ids: Sequence[uuid.UUID], since: datetime) -> list[Any]:
+        """Rows (id, document_id, author_user_id, received_at, chars_inserted, chars_deleted, ops) of batches
+        received after ``since``, oldest first: columns, not ORM objects (the evaluation reads thousands)."""
+        out: list[Any] = []
+        cols = (
+            EditBatch.id,
+            EditBatch.document_id,
+            EditBatch.author_user_id,
+            EditBatch.received_at,
+            EditBatch.chars_inserted,
+            EditBatch.chars_deleted,
+            EditBatch.ops,
+        )
         for chunk in _chunks(doc_ids):
             stmt = (
-                select(EditBatch)
+                select(*cols)
                 .where(
                     EditBatch.tenant_id == self.tenant_id,
                     EditBatch.document_id.in_(chunk),
@@ -339,7 +350,7 @@ class ActivityRepository:
                 )
                 .order_by(EditBatch.received_at, EditBatch.id)
             )
-            out += list((await self.session.execute(stmt)).scalars().all())
+            out += list((await self.session.execute(stmt)).all())
         return out
 
     async def sessions(self, doc_ids: Sequence[uuid.UUID], since: datetime) -> list[WritingSession]:

@@ -73,7 +73,7 @@ from scribetree.core.mail import send_mail
 from scribetree.identity.service import identity
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.service import tenant_base_url, tenant_service
-from scribetree.writing.models import EditBatch, WritingSession
+from scribetree.writing.models import WritingSession
 from scribetree.writing.notification_models import NotificationKind
 from scribetree.writing.notifications import notifications
 
@@ -82,7 +82,6 @@ log = logging.getLogger(__name__)
 ACTIVITY_WATERMARK = "activity"
 OVERLAP = timedelta(seconds=60)  # batches whose transaction committed after the last run began
 FIRST_LOOKBACK = timedelta(hours=1)  # a tenant's first run looks this far back
-BATCH_LOOKBACK = timedelta(minutes=rules.THRESHOLDS["stuck_window_minutes"].high)
 SESSION_LOOKBACK = timedelta(days=75)  # the longest productivity window (14 + 60 days) and then some
 REQUEST_LOOKBACK = timedelta(hours=rules.THRESHOLDS["reliance_window_hours"].high)
 LIST_LIMIT = 200
@@ -111,7 +110,7 @@ def _words(text: Any) -> int:
     return len(text.split()) if isinstance(text, str) else 0
 
 
-def batch_stat(b: EditBatch) -> rules.BatchStat:
+def batch_stat(b: Any) -> rules.BatchStat:
     """A batch as the rules read it: words typed (inserts and pastes) and each outside paste's length."""
     typed = 0
     outside: list[int] = []
@@ -191,13 +190,21 @@ class AlertService:
     ) -> list[rules.History]:
         repo = ActivityRepository(session, tenant_id)
         doc_ids = sorted({t.document_id for t in targets if t.document_id is not None})
-        batches: dict[uuid.UUID, list[EditBatch]] = defaultdict(list)
+        batches: dict[uuid.UUID, list[Any]] = defaultdict(list)
         sessions: dict[uuid.UUID, list[WritingSession]] = defaultdict(list)
         reflections: dict[tuple[uuid.UUID, uuid.UUID], list[rules.ReflectionStat]] = defaultdict(list)
         requests: dict[tuple[uuid.UUID, uuid.UUID], list[datetime]] = defaultdict(list)
         if doc_ids:
             if recent:
-                for b in await repo.batches(doc_ids, now - BATCH_LOOKBACK):
+                # only as far back as the longest stuck window in force (60 minutes unless a course raised it)
+                stored = await CourseSettingsRepository(session, tenant_id).for_courses(
+                    sorted({t.course_id for t in targets})
+                )
+                window = max(
+                    [rules.thresholds_for(c.thresholds)["stuck_window_minutes"] for c in stored.values()]
+                    + [rules.THRESHOLDS["stuck_window_minutes"].default]
+                )
+                for b in await repo.batches(doc_ids, now - timedelta(minutes=window)):
                     batches[b.document_id].append(b)
                 for d, u, rid, at, total, gamed in await repo.reflections(doc_ids):
                     reflections[(d, u)].append(rules.ReflectionStat(rid, clock.as_utc(at), total, gamed))
