@@ -111,18 +111,21 @@ async def index_submission(session: AsyncSession, tenant_id: uuid.UUID, submissi
     me = await repo.source(submission_id)
     if me is None:
         return None
-    await repo.clear(submission_id)
+    row = await repo.index_row(submission_id)
+    if row is not None:  # indexed before: replace what that run wrote (a first run has nothing to delete)
+        await repo.clear(submission_id)
     cross = await _cross_course(repo)
     earlier = [s for s in await repo.earlier_attempts(me.document_id, me.submitted_at) if s != submission_id]
-    if earlier:
-        await repo.drop_fingerprints(earlier)
-        for sid in earlier:
-            row = await repo.index_row(sid)
-            if row is not None:
-                row.state = IndexState.superseded
+    superseded = []
+    for sid in earlier:
+        old = await repo.index_row(sid)
+        if old is not None and old.state == IndexState.indexed:
+            old.state = IndexState.superseded
+            superseded.append(sid)
+    if superseded:
+        await repo.drop_fingerprints(superseded)
     doc = st.analyse(me.text)
     prints = st.fingerprints(doc)
-    row = await repo.index_row(submission_id)
     if row is None:
         row = IndexRow(tenant_id=tenant_id, submission_id=submission_id)
         session.add(row)
