@@ -175,6 +175,26 @@ class TestRedis:
             await node_a.close()
             await node_b.close()
 
+    async def test_a_channel_subscribed_while_reconnecting_keeps_the_others(self):
+        node_a, node_b = pubsub.RedisBroker(REDIS_URL), pubsub.RedisBroker(REDIS_URL)
+        first, second = f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"
+        try:
+            async with node_b.subscribe(first) as sub1:
+                await node_a._client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+                for _ in range(200):  # the reader has noticed and dropped the connection: it is backing off
+                    if node_b._pubsub is None:
+                        break
+                    await asyncio.sleep(0.005)
+                assert node_b._pubsub is None
+                async with node_b.subscribe(second) as sub2:  # opens the new connection itself
+                    await node_a.publish(first, {"n": 1})
+                    await node_a.publish(second, {"n": 2})
+                    assert (await next_message(sub1))["n"] == 1
+                    assert (await next_message(sub2))["n"] == 2
+        finally:
+            await node_a.close()
+            await node_b.close()
+
     async def test_publish_to_unreachable_redis_never_raises_and_pauses(self, monkeypatch):
         monkeypatch.setattr(settings, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
         await pubsub.reset()

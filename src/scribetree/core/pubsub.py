@@ -253,9 +253,8 @@ class RedisBroker:
             waits.append(fut)
         try:
             async with self._lock:
-                if self._pubsub is None:
-                    self._pubsub = self._client.pubsub()
-                await self._pubsub.subscribe(*channels)
+                if not await self._connect_locked():  # a new connection subscribes to every wanted channel
+                    await self._pubsub.subscribe(*channels)
                 if self._reader is None or self._reader.done():
                     self._reader = asyncio.create_task(self._read_forever(), name="pubsub-redis-reader")
             await asyncio.wait_for(asyncio.gather(*waits), self._timeout)
@@ -264,6 +263,23 @@ class RedisBroker:
             log.warning("pubsub: Redis subscribe not confirmed yet", extra={"error": repr(exc)})
             if self._reader is None or self._reader.done():
                 self._reader = asyncio.create_task(self._read_forever(), name="pubsub-redis-reader")
+
+    async def _connect_locked(self) -> bool:
+        """With ``_lock`` held: make sure there is a subscriber connection; a new one subscribes to every channel
+        a local subscriber wants (after a reconnect too). Returns whether it was new."""
+        if self._pubsub is not None:
+            return False
+        pubsub = self._client.pubsub()
+        wanted = list(self._fanout.subscribers)
+        if wanted:
+            try:
+                await pubsub.subscribe(*wanted)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                raise
+        self._pubsub = pubsub
+        return True
 
     async def _redis_unsubscribe(self, channels: list[str]) -> None:
         for channel in channels:
@@ -280,11 +296,7 @@ class RedisBroker:
         while not self._closed:
             try:
                 async with self._lock:
-                    if self._pubsub is None:
-                        self._pubsub = self._client.pubsub()
-                        wanted = list(self._fanout.subscribers)
-                        if wanted:
-                            await self._pubsub.subscribe(*wanted)
+                    await self._connect_locked()
                     pubsub = self._pubsub
                 if not self._fanout.subscribers and not pubsub.subscribed:
                     return  # nobody listens here; the next subscribe starts a reader again
