@@ -202,7 +202,9 @@ def compute(
     version to that version's text (no batch produced it); ``opened_at_ms`` is when the document was created
     (for the time to the first keystroke)."""
     restores = restores or {}
-    text = ""
+    # The text as a list of characters: typing happens mostly at or near the end, where inserting into a list
+    # moves only the pointers after it (a str would be copied whole on every keystroke).
+    text: list[str] = []
     runs = _Runs()
     revision = 0
     pastes: list[PasteSpan] = []
@@ -257,7 +259,7 @@ def compute(
 
     for batch in batches:
         if batch.base_revision != revision and batch.base_revision in restores:
-            text = restores[batch.base_revision]
+            text = list(restores[batch.base_revision])
             runs = _Runs(len(text))
             last_key_end = None
         revision = max(revision, batch.revision)
@@ -293,7 +295,7 @@ def compute(
                         pauses += 1
                         if gap >= LONG_PAUSE_MS:
                             long_pauses += 1
-                        if new and _sentence_start(text[max(0, pos - 4) : pos]):
+                        if new and _sentence_start("".join(text[max(0, pos - 4) : pos])):
                             pauses_at_boundary += 1
                     if current_burst:
                         burst_chars.append(current_burst)
@@ -309,7 +311,7 @@ def compute(
                 deleted_chars += removed
                 if removed <= 20 and last_key_end is not None and pos + removed == last_key_end:
                     word_corrections += 1
-                text = text[:pos] + text[pos + removed :]
+                del text[pos : pos + removed]
                 runs.delete(pos, removed)
             if new:
                 length = len(new)
@@ -347,7 +349,7 @@ def compute(
                     origin = (HISTORY, -1)
                     last_key_end = None
                 current_burst += length
-                text = text[:pos] + new + text[pos:]
+                text[pos:pos] = new
                 runs.insert(pos, length, origin)
                 last_edit_end = pos + length
             else:
@@ -357,7 +359,7 @@ def compute(
     if current_burst:
         burst_chars.append(current_burst)
 
-    consistent = text == final_text
+    consistent = len(text) == len(final_text) and "".join(text) == final_text
     if not consistent:  # attribute nothing we cannot reproduce
         runs = _Runs(len(final_text))
     composition = dict.fromkeys(ORIGINS, 0)
