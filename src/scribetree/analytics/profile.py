@@ -380,124 +380,141 @@ def _state(metrics: StudentMetrics, work: Sequence[OpenWork], now: datetime) -> 
 # ---- strengths and areas to grow ------------------------------------------------------------------------------
 
 
+def _one(code: str, educator: str, student: str, figure: str, href: str | None) -> Statement:
+    """A statement resting on one figure."""
+    return Statement(code, educator, student, (Evidence(figure, href),))
+
+
 def _strengths_and_areas(metrics: StudentMetrics) -> tuple[list[Statement], list[Statement]]:
     strengths: list[Statement] = []
     areas: list[Statement] = []
     added = sum(d.words_added for d in metrics.daily)
     deleted = sum(d.words_deleted for d in metrics.daily)
     doc = _main_document(metrics)
-    if added >= REVISER_MIN_WORDS and REVISES_RATIO <= deleted / added < HEAVY_REVISER_RATIO:
-        strengths.append(
-            Statement(
-                "strength.revises",
-                f"Revises own writing: {deleted:,} words deleted for {added:,} written ({deleted / added:.2f}).",
-                "You go back and improve what you wrote: that is what good writers do.",
-                (Evidence(f"{deleted:,} deleted / {added:,} added", _history(doc) if doc else None),),
+    if added:
+        figure, href = f"{deleted:,} deleted / {added:,} added", _history(doc) if doc else None
+        said = f"{deleted:,} words deleted for {added:,} written ({deleted / added:.2f})."
+        if added >= REVISER_MIN_WORDS and REVISES_RATIO <= deleted / added < HEAVY_REVISER_RATIO:
+            strengths.append(
+                _one(
+                    "strength.revises",
+                    f"Revises own writing: {said}",
+                    "You go back and improve what you wrote: that is what good writers do.",
+                    figure,
+                    href,
+                )
             )
-        )
-    elif added >= LITTLE_REVISION_MIN_WORDS and deleted / added < LITTLE_REVISION_RATIO:
-        areas.append(
-            Statement(
-                "area.little_revision",
-                f"Little revision: {deleted:,} words deleted for {added:,} written ({deleted / added:.2f}).",
-                "Try rereading a paragraph and reworking one sentence: revising is where writing gets stronger.",
-                (Evidence(f"{deleted:,} deleted / {added:,} added", _history(doc) if doc else None),),
+        elif added >= LITTLE_REVISION_MIN_WORDS and deleted / added < LITTLE_REVISION_RATIO:
+            areas.append(
+                _one(
+                    "area.little_revision",
+                    f"Little revision: {said}",
+                    "Try rereading a paragraph and reworking one sentence: revising is where writing gets stronger.",
+                    figure,
+                    href,
+                )
             )
-        )
     style = doc.style if doc else None
     if doc is not None and style is not None:
         href = _history(doc)
-        variety = style.sentence_length_variety
+        variety, mean_len, mtld = style.sentence_length_variety, style.sentence_length_mean, style.mtld
         if variety is not None and style.sentences >= STYLE_MIN_SENTENCES:
+            figure = f"variation {variety:.2f}, {style.sentences} sentences"
+            over = f"(length variation {variety:.2f} over {style.sentences} sentences)."
             if variety >= VARIED_SENTENCES:
                 strengths.append(
-                    Statement(
+                    _one(
                         "strength.sentence_variety",
-                        f"Varied sentences (length variation {variety:.2f} over {style.sentences} sentences).",
+                        f"Varied sentences {over}",
                         "Your sentences vary in length, which keeps your writing lively.",
-                        (Evidence(f"variation {variety:.2f}, {style.sentences} sentences", href),),
+                        figure,
+                        href,
                     )
                 )
             elif variety < UNIFORM_SENTENCES:
                 areas.append(
-                    Statement(
+                    _one(
                         "area.sentence_variety",
-                        f"Uniform sentence lengths (variation {variety:.2f} over {style.sentences} sentences).",
+                        f"Uniform sentence lengths {over}",
                         "Try mixing short and long sentences: it helps your key points stand out.",
-                        (Evidence(f"variation {variety:.2f}, {style.sentences} sentences", href),),
+                        figure,
+                        href,
                     )
                 )
-        mean_len = style.sentence_length_mean
         if mean_len is not None and mean_len > LONG_SENTENCES and style.sentences >= STYLE_MIN_SENTENCES:
             areas.append(
-                Statement(
+                _one(
                     "area.long_sentences",
                     f"Long sentences: {mean_len:.1f} words on average.",
                     f"Your sentences average {mean_len:.0f} words; splitting a few can make your argument easier to "
                     "follow.",
-                    (Evidence(f"mean {mean_len:.1f} words per sentence", href),),
+                    f"mean {mean_len:.1f} words per sentence",
+                    href,
                 )
             )
-        mtld = style.mtld
         if mtld is not None and style.words >= STYLE_MIN_WORDS:
+            figure = f"MTLD {mtld:.0f} over {style.words:,} words"
             if mtld >= RICH_VOCABULARY_MTLD:
                 strengths.append(
-                    Statement(
+                    _one(
                         "strength.vocabulary",
                         f"Wide vocabulary (MTLD {mtld:.0f}).",
                         "You use a wide range of words.",
-                        (Evidence(f"MTLD {mtld:.0f} over {style.words:,} words", href),),
+                        figure,
+                        href,
                     )
                 )
             elif mtld < NARROW_VOCABULARY_MTLD:
                 areas.append(
-                    Statement(
+                    _one(
                         "area.vocabulary",
                         f"Narrow vocabulary (MTLD {mtld:.0f}): many repeated words.",
                         "Look for words you repeat often and try a more precise one now and then.",
-                        (Evidence(f"MTLD {mtld:.0f} over {style.words:,} words", href),),
+                        figure,
+                        href,
                     )
                 )
         if style.words >= ONE_BLOCK_MIN_WORDS and style.paragraphs <= 1:
             areas.append(
-                Statement(
+                _one(
                     "area.paragraphs",
                     f"One block of text: {style.words:,} words in a single paragraph.",
                     "Breaking your text into paragraphs, one idea each, helps your reader follow you.",
-                    (Evidence(f"{style.words:,} words, {style.paragraphs} paragraph", href),),
+                    f"{style.words:,} words, {style.paragraphs} paragraph",
+                    href,
                 )
             )
-    # reflections over the whole course
-    count = sum(d.ai.reflections - d.ai.gamed_reflections for d in metrics.documents)
-    if count >= REFLECTION_MIN:
-        weighted = [
-            (d.ai.reflections - d.ai.gamed_reflections, d.ai.reflection_mean_total, d)
-            for d in metrics.documents
-            if d.ai.reflection_mean_total is not None and d.ai.reflections - d.ai.gamed_reflections > 0
-        ]
-        total = sum(n for n, _, _ in weighted)
-        if total:
-            mean = sum(n * (m or 0) for n, m, _ in weighted) / total
-            href = _partner_log(weighted[0][2])
-            if mean >= GOOD_REFLECTION:
-                strengths.append(
-                    Statement(
-                        "strength.reflection",
-                        f"Thoughtful reflections: mean {mean:.1f}/20 over {total} reflections.",
-                        "Your reflections show real thinking about your own writing.",
-                        (Evidence(f"{total} reflections, mean {mean:.1f}/20", href),),
-                    )
+    # reflections over the whole course (gamed ones do not count)
+    counted = [
+        (d.ai.reflections - d.ai.gamed_reflections, d.ai.reflection_mean_total, d)
+        for d in metrics.documents
+        if d.ai.reflection_mean_total is not None and d.ai.reflections - d.ai.gamed_reflections > 0
+    ]
+    total = sum(n for n, _, _ in counted)
+    if total >= REFLECTION_MIN:
+        mean = sum(n * (m or 0) for n, m, _ in counted) / total
+        figure, href = f"{total} reflections, mean {mean:.1f}/20", _partner_log(counted[0][2])
+        if mean >= GOOD_REFLECTION:
+            strengths.append(
+                _one(
+                    "strength.reflection",
+                    f"Thoughtful reflections: mean {mean:.1f}/20 over {total} reflections.",
+                    "Your reflections show real thinking about your own writing.",
+                    figure,
+                    href,
                 )
-            elif mean < LOW_REFLECTION:
-                areas.append(
-                    Statement(
-                        "area.reflection",
-                        f"Thin reflections: mean {mean:.1f}/20 over {total} reflections.",
-                        "When you reflect, say what you tried, what is not working yet and what you will change: it "
-                        "unlocks more help from your writing partner.",
-                        (Evidence(f"{total} reflections, mean {mean:.1f}/20", href),),
-                    )
+            )
+        elif mean < LOW_REFLECTION:
+            areas.append(
+                _one(
+                    "area.reflection",
+                    f"Thin reflections: mean {mean:.1f}/20 over {total} reflections.",
+                    "When you reflect, say what you tried, what is not working yet and what you will change: it "
+                    "unlocks more help from your writing partner.",
+                    figure,
+                    href,
                 )
+            )
     return strengths, areas
 
 
