@@ -58,6 +58,11 @@ class TestReportPage:
 
         classmate = await client_for(klass.classmate, klass.tenant)
         assert (await classmate.get(url)).status_code == 404
+        # the ways in: the student's receipt, the staff's submission list
+        write_page = (await student.get(f"/assignments/{klass.assignment.id}/write")).text
+        assert f'href="/submissions/{sid}/integrity"' in write_page
+        listing = (await staff.get(f"/assignments/{klass.assignment.id}/submissions")).text
+        assert f'href="/assignments/{klass.assignment.id}/integrity"' in listing
 
 
 class TestAssignmentTable:
