@@ -112,6 +112,29 @@ class TestActivityEvaluation:
         await session.commit()
         assert await evaluate(klass.tenant, now + timedelta(seconds=1)) == 0
 
+    async def test_after_a_watermark_stuck_is_judged_on_the_whole_window(
+        self, session: AsyncSession, klass: Klass
+    ) -> None:
+        now = clock.utcnow()
+        assert await evaluate(klass.tenant, now - timedelta(minutes=2)) == 0  # a recent watermark
+        await stuck_student(session, klass, now)  # 25 minutes of batches, only the last two are new
+        writer = await create_document(session, klass.assignment, owner=klass.classmate)
+        for i in range(26):  # a steady writer whose newest batches happen to be deletions
+            at = now - timedelta(minutes=25 - i)
+            await add_batch(
+                session,
+                writer,
+                klass.classmate,
+                at,
+                inserted="" if i > 23 else "plenty of new words here ",
+                deleted=30 if i > 23 else 0,
+            )
+        await session.commit()
+        assert await evaluate(klass.tenant, now) == 1
+        alert = (await session.execute(select(Alert))).scalar_one()
+        assert (alert.rule, alert.student_user_id) == ("stuck", klass.student.id)
+        assert alert.evidence["figures"]["batches"] == 26
+
     async def test_watermark_skips_old_activity(self, session: AsyncSession, klass: Klass) -> None:
         now = clock.utcnow()
         assert await evaluate(klass.tenant, now) == 0  # sets the watermark

@@ -353,6 +353,31 @@ class ActivityRepository:
             out += list((await self.session.execute(stmt)).all())
         return out
 
+    async def window_totals(
+        self, doc_ids: Sequence[uuid.UUID], since: datetime
+    ) -> dict[uuid.UUID, list[tuple[uuid.UUID | None, int, int, int]]]:
+        """Per document, per author: (author, batches, characters inserted, characters deleted) since ``since``."""
+        out: dict[uuid.UUID, list[tuple[uuid.UUID | None, int, int, int]]] = {}
+        for chunk in _chunks(doc_ids):
+            stmt = (
+                select(
+                    EditBatch.document_id,
+                    EditBatch.author_user_id,
+                    func.count(),
+                    func.sum(EditBatch.chars_inserted),
+                    func.sum(EditBatch.chars_deleted),
+                )
+                .where(
+                    EditBatch.tenant_id == self.tenant_id,
+                    EditBatch.document_id.in_(chunk),
+                    EditBatch.received_at > since,
+                )
+                .group_by(EditBatch.document_id, EditBatch.author_user_id)
+            )
+            for d, a, n, ins, dele in (await self.session.execute(stmt)).all():
+                out.setdefault(d, []).append((a, int(n), int(ins or 0), int(dele or 0)))
+        return out
+
     async def sessions(self, doc_ids: Sequence[uuid.UUID], since: datetime) -> list[WritingSession]:
         out: list[WritingSession] = []
         for chunk in _chunks(doc_ids):

@@ -171,6 +171,9 @@ class History:
     reflections: list[ReflectionStat] = field(default_factory=list)  # oldest first
     requests_at: list[datetime] = field(default_factory=list)  # partner requests, oldest first
     idle_seconds: int = 600  # a longer gap between batches is not active time
+    # False when ``batches`` holds only the newest ones (the window could not make the student stuck: more was
+    # typed than deleted in it), so the stuck rule does not judge a part of the window.
+    batch_window_complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,7 @@ def _active_seconds(batches: list[BatchStat], idle: int) -> int:
 def stuck(h: History, th: Thresholds) -> Finding | None:
     """In the last ``stuck_window_minutes``: at least ``stuck_active_minutes`` of active time, at most
     ``stuck_max_net_words`` words gained, and at least as many characters deleted as typed."""
-    if h.submitted:
+    if h.submitted or not h.batch_window_complete:
         return None
     start = h.now - timedelta(minutes=th["stuck_window_minutes"])
     recent = [b for b in h.batches if start <= b.at <= h.now]

@@ -186,14 +186,25 @@ class AlertService:
     # ---- evaluation -------------------------------------------------------------------------------------
 
     async def _histories(
-        self, session: AsyncSession, tenant_id: uuid.UUID, targets: list[Target], now: datetime, *, recent: bool
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        targets: list[Target],
+        now: datetime,
+        *,
+        recent: bool,
+        new_since: datetime | None = None,
     ) -> list[rules.History]:
+        """Histories of these targets. With ``recent``, the edit batches of the stuck window are read only for
+        documents where someone deleted at least as much as they typed in it (the others cannot be stuck); for
+        the rest only the batches after ``new_since`` (the new ones, for the paste rule)."""
         repo = ActivityRepository(session, tenant_id)
         doc_ids = sorted({t.document_id for t in targets if t.document_id is not None})
         batches: dict[uuid.UUID, list[Any]] = defaultdict(list)
         sessions: dict[uuid.UUID, list[WritingSession]] = defaultdict(list)
         reflections: dict[tuple[uuid.UUID, uuid.UUID], list[rules.ReflectionStat]] = defaultdict(list)
         requests: dict[tuple[uuid.UUID, uuid.UUID], list[datetime]] = defaultdict(list)
+        partial: set[uuid.UUID] = set()  # documents whose batches are only the new ones
         if doc_ids:
             if recent:
                 # only as far back as the longest stuck window in force (60 minutes unless a course raised it)
@@ -204,7 +215,18 @@ class AlertService:
                     [rules.thresholds_for(c.thresholds)["stuck_window_minutes"] for c in stored.values()]
                     + [rules.THRESHOLDS["stuck_window_minutes"].default]
                 )
-                for b in await repo.batches(doc_ids, now - timedelta(minutes=window)):
+                start = now - timedelta(minutes=window)
+                candidates = doc_ids
+                if new_since is not None and new_since > start:
+                    totals = await repo.window_totals(doc_ids, start)
+                    candidates = [
+                        d for d in doc_ids if any(n >= 2 and dele >= ins for _, n, ins, dele in totals.get(d, []))
+                    ]
+                    rest = sorted(set(doc_ids) - set(candidates))
+                    for b in await repo.batches(rest, new_since):
+                        batches[b.document_id].append(b)
+                    partial.update(rest)
+                for b in await repo.batches(candidates, start):
                     batches[b.document_id].append(b)
                 for d, u, rid, at, total, gamed in await repo.reflections(doc_ids):
                     reflections[(d, u)].append(rules.ReflectionStat(rid, clock.as_utc(at), total, gamed))
@@ -240,6 +262,7 @@ class AlertService:
                     reflections=reflections.get((d, t.student_user_id), []) if d else [],
                     requests_at=requests.get((d, t.student_user_id), []) if d else [],
                     idle_seconds=idle,
+                    batch_window_complete=d not in partial,
                 )
             )
         return out
@@ -306,7 +329,7 @@ class AlertService:
         result = EvaluationResult(0, 0, 0)
         if docs:
             targets = await repo.targets_for_documents(docs)
-            histories = await self._histories(session, tenant_id, targets, now, recent=True)
+            histories = await self._histories(session, tenant_id, targets, now, recent=True, new_since=since)
             if histories:
                 result = await self._run_rules(session, tenant_id, histories, on_activity=True)
         await marks.set_value(ACTIVITY_WATERMARK, now)
