@@ -558,14 +558,6 @@ class AlertService:
         await audit.record(session, _entry(ctx, f"alerts.{body.action}", "alert", alert.id, status=str(alert.status)))
         return (await self._reads(session, [alert]))[0]
 
-    async def resolve_for_intervention(self, session: AsyncSession, ctx: AuthContext, alert_id: uuid.UUID) -> Alert:
-        """For the interventions helper: the alert the caller may act on (404 otherwise), acknowledged if open."""
-        alert, _ = await access_alert(session, ctx, alert_id)
-        if alert.status == AlertStatus.open:
-            alert.status = AlertStatus.acknowledged
-            await session.flush()
-        return alert
-
     # ---- settings ---------------------------------------------------------------------------------------
 
     def _settings_read(
