@@ -113,6 +113,23 @@ class TestVerify:
         assert verify_lines(["not json\n"]).bad_line == 1
         assert verify_lines([lines[1]]).bad_line == 1  # does not start with a header
 
+    def test_malformed_but_rehashed_lines(self, lines: list[str]) -> None:
+        """A forger who rehashes the line still fails on what the line says; the verifier never crashes."""
+        batch = first_batch_with_ops(lines)
+        for field, value, i, problem in [
+            ("base", "nonsense", 0, "base"),
+            ("format", "scribetree.event-log/0", 0, "unknown format"),
+            ("ops", 7, batch, "ops must be a list"),
+            ("ops", [{"kind": "teleport", "t": 0}], batch, "cannot be applied"),
+            ("base_revision", 99, batch, "based on revision 99"),
+            ("count", 1, len(lines) - 1, "counts 1 lines"),
+        ]:
+            changed = json.loads(lines[i])
+            changed[field] = value
+            v = verify_lines([*lines[:i], rehash(changed), *lines[i + 1 :]])
+            assert (v.ok, v.bad_line) == (False, i + 1), (field, v.message())
+            assert problem in (v.problem or ""), (field, v.problem)
+
 
 class TestCli:
     def test_exit_codes(self, lines: list[str], tmp_path: Path) -> None:

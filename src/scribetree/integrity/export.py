@@ -239,8 +239,10 @@ def verify_lines(lines: Iterable[str], key: bytes | None = None) -> Verdict:
         if kind == "header":
             if line.get("format") != FORMAT:
                 return _fail(n, f"unknown format {line.get('format')!r}; this verifier reads {FORMAT}")
-            base = line.get("base") or {}
-            text, revision = base.get("text", ""), int(base.get("revision", 0))
+            base = line.get("base")
+            if not isinstance(base, dict) or not isinstance(base.get("text"), str) or base.get("revision") != 0:
+                return _fail(n, "the header's base must hold revision 0 and its text")
+            text, revision = base["text"], 0
             if ops.content_hash(text) != base.get("content_hash"):
                 return _fail(n, "the base text does not match its content hash")
         elif kind == "batch":
@@ -248,8 +250,10 @@ def verify_lines(lines: Iterable[str], key: bytes | None = None) -> Verdict:
                 return _fail(
                     n, f"the batch is based on revision {line.get('base_revision')} but the log is at {revision}"
                 )
+            if not isinstance(line.get("ops"), list):
+                return _fail(n, "its ops must be a list")
             try:
-                parsed = ops.parse_ops(line.get("ops") or [])
+                parsed = ops.parse_ops(line["ops"])
                 after = ops.apply(text, parsed)
             except InvalidOp as exc:
                 return _fail(n, f"its ops cannot be applied: {exc.detail}")
