@@ -18,7 +18,7 @@ from scribetree.alerts.endpoints import router as alerts_router
 from scribetree.alerts.interventions_endpoints import router as interventions_router
 from scribetree.analytics.endpoints import router as analytics_router
 from scribetree.compliance.endpoints import router as audit_router
-from scribetree.core import http
+from scribetree.core import http, pubsub
 from scribetree.core.config import settings
 from scribetree.core.db import dispose_engines
 from scribetree.core.errors import ScribetreeError
@@ -62,6 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # so another worker runs them again.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(worker_task, timeout=30)
+        await pubsub.reset()  # close this process's Redis connections (live pushes)
         await dispose_engines()
 
 
