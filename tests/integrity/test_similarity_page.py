@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core.audit import AuditEvent
 from scribetree.courses.models import CourseRole
+from scribetree.tenancy.models import Role
 from tests.factories.courses import create_course, create_course_member
+from tests.factories.tenancy import create_member
 from tests.integrity.test_similarity import PARAPHRASE, SHARED_1, SOURCE, indexed, submit
 from tests.writing.conftest import ClientFor, Klass
 
@@ -67,3 +69,30 @@ async def test_pending_shows_progress_and_others_get_404(
     assert (await s.get(f"/submissions/{sub.id}/similarity")).status_code == 404
     assert (await s.get(f"/submissions/{uuid.uuid4()}/similarity")).status_code == 404
     assert (await s.get("/submissions/nope/similarity")).status_code == 404
+
+
+async def test_admin_page_turns_cross_course_comparison_on_and_off(
+    session: AsyncSession, klass: Klass, client_for: ClientFor
+) -> None:
+    admin, _ = await create_member(session, klass.tenant, Role.institution_admin)
+    await session.commit()
+    a = await client_for(admin, klass.tenant)
+    page = await a.get("/admin/similarity")
+    assert page.status_code == 200 and "within their course only" in page.text
+    assert 'for="s-cross_course"' in page.text and 'name="csrf_token"' in page.text
+    r = await a.post("/admin/similarity", data={"cross_course": "yes"})
+    assert r.status_code == 422
+    assert (await a.get("/api/v1/similarity-settings")).json()["cross_course"] is False
+    r = await a.post("/admin/similarity", data={"cross_course": "on"})
+    assert r.status_code == 303
+    assert (await a.get("/api/v1/similarity-settings")).json()["cross_course"] is True
+    assert "across the institution" in (await a.get("/admin/similarity")).text
+    r = await a.post("/admin/similarity", data={})
+    assert r.status_code == 303 and (await a.get("/api/v1/similarity-settings")).json()["cross_course"] is False
+    teacher = await client_for(klass.instructor, klass.tenant)
+    assert (await teacher.get("/admin/similarity")).status_code in (403, 404)
+    assert (await teacher.post("/admin/similarity", data={"cross_course": "on"})).status_code in (403, 404)
+    assert (await a.get("/api/v1/similarity-settings")).json()["cross_course"] is False
+    await session.rollback()
+    changes = await session.scalar(select(func.count()).where(AuditEvent.action == "similarity.settings_changed"))
+    assert changes == 2
