@@ -168,6 +168,8 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
             stmt = stmt.where(or_(Document.owner_user_id == owner_user_id, Document.id.in_(document_ids)))
         elif owner_user_id is not None:
             stmt = stmt.where(Document.owner_user_id == owner_user_id)
+        elif document_ids is not None:
+            stmt = stmt.where(Document.id.in_(document_ids))
         return (await self.session.execute(stmt)).all()
 
     async def group_members(self, assignment_ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:

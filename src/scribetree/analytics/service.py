@@ -80,45 +80,62 @@ def _due(stage: dict[str, Any]) -> datetime | None:
     return clock.as_utc(value)
 
 
-def stage_targets(assignment: Assignment) -> list[tuple[dict[str, Any], datetime | None, int | None]]:
-    """``(stage, due, target words)``: stage i of n is expected to reach ``ceil(word_min * (i + 1) / n)`` words."""
+@dataclass(frozen=True, slots=True)
+class Target:
+    key: str
+    label: str
+    due: datetime | None
+    target: int | None  # words expected by the due date
+
+    @property
+    def due_day(self) -> date | None:
+        return self.due.date() if self.due else None
+
+
+def stage_targets(assignment: Assignment) -> list[Target]:
+    """Stage i of n is expected to reach ``ceil(word_min * (i + 1) / n)`` words by its due date."""
     stages = list(assignment.stages or [])
     n = len(stages)
     return [
-        (s, _due(s), math.ceil(assignment.word_min * (i + 1) / n) if assignment.word_min else None)
+        Target(
+            key=str(s.get("key", "")),
+            label=str(s.get("label", s.get("key", ""))),
+            due=_due(s),
+            target=math.ceil(assignment.word_min * (i + 1) / n) if assignment.word_min else None,
+        )
         for i, s in enumerate(stages)
     ]
 
 
-def stage_cut_days(assignment: Assignment, now: datetime) -> list[date]:
-    return [due.date() for _s, due, target in stage_targets(assignment) if due and target and due <= now]
+def stage_cut_days(targets: Sequence[Target], now: datetime) -> list[date]:
+    """The due days (UTC) of the stages that have a target and are past due: where words are looked up."""
+    return [t.due.date() for t in targets if t.due and t.target and t.due <= now]
+
+
+def stage_statuses(
+    targets: Sequence[Target], current_words: int, words_at: dict[date, int], now: datetime
+) -> list[tuple[int | None, str]]:
+    """``(words, status)`` per stage: ``met``/``missed`` once its due date passed (words at the end of the due
+    day, UTC), else ``reached``/``open`` against the current word count; ``no_target`` without a word_min."""
+    out: list[tuple[int | None, str]] = []
+    for t in targets:
+        if t.target is None:
+            out.append((None, "no_target"))
+        elif t.due is not None and t.due <= now:
+            words = words_at.get(t.due.date(), 0)
+            out.append((words, "met" if words >= t.target else "missed"))
+        else:
+            out.append((current_words, "reached" if current_words >= t.target else "open"))
+    return out
 
 
 def stage_progress(
-    assignment: Assignment, current_words: int, words_at: dict[date, int], now: datetime
+    targets: Sequence[Target], current_words: int, words_at: dict[date, int], now: datetime
 ) -> list[StageProgress]:
-    """Each stage: ``met``/``missed`` once its due date passed (words at the end of the due day, UTC), else
-    ``reached``/``open`` against the current word count; ``no_target`` when the assignment has no word_min."""
-    out = []
-    for stage, due, target in stage_targets(assignment):
-        key, label = str(stage.get("key", "")), str(stage.get("label", stage.get("key", "")))
-        if target is None:
-            out.append(
-                StageProgress(
-                    key=key, label=label, due_at=due, target_words=None, words_at_due=None, status="no_target"
-                )
-            )
-            continue
-        if due is not None and due <= now:
-            words = words_at.get(due.date(), 0)
-            status = "met" if words >= target else "missed"
-        else:
-            words = current_words
-            status = "reached" if words >= target else "open"
-        out.append(
-            StageProgress(key=key, label=label, due_at=due, target_words=target, words_at_due=words, status=status)
-        )
-    return out
+    return [
+        StageProgress(key=t.key, label=t.label, due_at=t.due, target_words=t.target, words_at_due=w, status=st)
+        for t, (w, st) in zip(targets, stage_statuses(targets, current_words, words_at, now), strict=True)
+    ]
 
 
 def _daily(rows: Sequence[Row[Any]]) -> list[DailyActivity]:
@@ -366,8 +383,6 @@ class AnalyticsService:
             _Doc(r)
             for r in await repo.documents_of(assignment_ids=ids, owner_user_id=owner_user_id, document_ids=document_ids)
         ]
-        if owner_user_id is None and document_ids is not None:
-            rows = [r for r in rows if r.row.id in set(document_ids)]
         stale = [r.row.id for r in rows if r.stale]
         if refresh_on is not None and stale:
             for document_id in stale:
@@ -380,8 +395,6 @@ class AnalyticsService:
                     assignment_ids=ids, owner_user_id=owner_user_id, document_ids=document_ids
                 )
             ]
-            if owner_user_id is None and document_ids is not None:
-                rows = [r for r in rows if r.row.id in set(document_ids)]
         return rows
 
     async def _compose(
@@ -397,7 +410,8 @@ class AnalyticsService:
         repo = MetricsRepository(metrics_session or session, tenant_id)
         full = {m.document_id: m for m in await repo.metrics_rows([d.row.id for d in docs])}
         now = clock.utcnow()
-        cuts = {a.id: stage_cut_days(a, now) for a in assignments.values()}
+        targets = {a.id: stage_targets(a) for a in assignments.values()}
+        cuts = {a_id: stage_cut_days(t, now) for a_id, t in targets.items()}
         words_at = await repo.words_by_day({a: c for a, c in cuts.items() if c}, [d.row.id for d in docs])
         out = []
         for d in docs:
@@ -454,7 +468,7 @@ class AnalyticsService:
                     ),
                     submitted_at=r.submitted_at,
                     style=StyleMeasures(**m.style) if m and m.style else None,
-                    stages=stage_progress(a, word_count, per_day, now),
+                    stages=stage_progress(targets[a.id], word_count, per_day, now),
                     ai=AiUse(
                         exchanges=sum(int(n) for _lvl, n, _at in levels),
                         reflections=len(refl),
@@ -560,7 +574,8 @@ class AnalyticsService:
         ids = [a.id for a in assignments]
         docs = [_Doc(r) for r in await repo.documents_of(assignment_ids=ids)] if ids else []
         now = clock.utcnow()
-        cuts = {a.id: stage_cut_days(a, now) for a in assignments}
+        targets = {a.id: stage_targets(a) for a in assignments}
+        cuts = {a_id: stage_cut_days(t, now) for a_id, t in targets.items()}
         words_at = await repo.words_by_day({a: c for a, c in cuts.items() if c}) if ids else {}
         groups: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}  # (assignment, user) -> group
         group_ids = [a.id for a in assignments if a.kind == AssignmentKind.group]
@@ -571,59 +586,69 @@ class AnalyticsService:
         ai = await repo.ai_by_assignment_user(ids) if ids else {}
         refl = await repo.reflections_by_document_user(ids) if ids else {}
         submitted = await repo.submissions_count(ids) if ids else {}
-        return _Class(students, docs, cuts, words_at, groups, by_owner, by_group, ai, refl, submitted, now)
+        return _Class(students, docs, targets, cuts, words_at, groups, by_owner, by_group, ai, refl, submitted, now)
 
-    def _rows(self, c: _Class, a: Assignment) -> list[StudentAssignmentRow]:
+    def _light_rows(self, c: _Class, a: Assignment) -> list[_Row]:
+        """One row per student of the course for ``a`` (their document or their group's), without pydantic."""
+        targets, cuts = c.targets[a.id], c.cuts[a.id]
+        group = a.kind == AssignmentKind.group
         rows = []
         for s in c.students:
-            if a.kind == AssignmentKind.group:
+            if group:
                 g = c.groups.get((a.id, s.user_id))
                 d = c.by_group.get((a.id, g)) if g else None
             else:
                 d = c.by_owner.get((a.id, s.user_id))
             r = d.row if d else None
-            per_day = {day: c.words_at.get((r.id, day), 0) for day in c.cuts[a.id]} if r else {}
-            stages = stage_progress(a, r.word_count if r else 0, per_day, c.now)
-            n, total = c.refl.get((r.id, s.user_id), (0, 0)) if r else (0, 0)
-            rows.append(
-                StudentAssignmentRow(
-                    user_id=s.user_id,
-                    name=s.display_name,
-                    document_id=r.id if r else None,
-                    word_count=r.word_count if r else 0,
-                    active_minutes=_minutes(r.active_seconds if r else 0),
-                    sessions=(r.sessions or 0) if r else 0,
-                    words_added=(r.words_added or 0) if r else 0,
-                    words_deleted=(r.words_deleted or 0) if r else 0,
-                    pastes=(r.pastes or 0) if r else 0,
-                    typed_to_final=_ratio(r.words_added or 0, r.word_count) if r else None,
-                    first_words_at=r.first_words_at if r else None,
-                    last_activity_at=r.last_activity_at if r else None,
-                    submitted_at=r.submitted_at if r else None,
-                    stages_met=sum(1 for p in stages if p.status == "met"),
-                    stages_due=sum(1 for p in stages if p.status in ("met", "missed")),
-                    stages=stages,
-                    ai_exchanges=c.ai.get((a.id, s.user_id), 0),
-                    reflection_mean_total=round(total / n, 2) if n else None,
-                )
-            )
+            per_day = {day: c.words_at.get((r.id, day), 0) for day in cuts} if r is not None else {}
+            statuses = stage_statuses(targets, r.word_count if r is not None else 0, per_day, c.now)
+            refl = c.refl.get((r.id, s.user_id), (0, 0)) if r is not None else (0, 0)
+            rows.append(_Row(s.user_id, s.display_name, r, statuses, c.ai.get((a.id, s.user_id), 0), refl))
         rows.sort(key=lambda x: (x.name.casefold(), str(x.user_id)))
         return rows
 
     @staticmethod
-    def _completion(a: Assignment, rows: Sequence[StudentAssignmentRow]) -> list[StageCompletion]:
+    def _row(a_targets: Sequence[Target], x: _Row) -> StudentAssignmentRow:
+        r = x.doc
+        n, total = x.reflections
+        return StudentAssignmentRow(
+            user_id=x.user_id,
+            name=x.name,
+            document_id=r.id if r is not None else None,
+            word_count=x.word_count,
+            active_minutes=x.active_minutes,
+            sessions=(r.sessions or 0) if r is not None else 0,
+            words_added=x.words_added,
+            words_deleted=x.words_deleted,
+            pastes=(r.pastes or 0) if r is not None else 0,
+            typed_to_final=_ratio(x.words_added, x.word_count) if r is not None else None,
+            first_words_at=r.first_words_at if r is not None else None,
+            last_activity_at=x.last_activity_at,
+            submitted_at=x.submitted_at,
+            stages_met=sum(1 for _w, st in x.statuses if st == "met"),
+            stages_due=sum(1 for _w, st in x.statuses if st in ("met", "missed")),
+            stages=[
+                StageProgress(key=t.key, label=t.label, due_at=t.due, target_words=t.target, words_at_due=w, status=st)
+                for t, (w, st) in zip(a_targets, x.statuses, strict=True)
+            ],
+            ai_exchanges=x.ai_exchanges,
+            reflection_mean_total=round(total / n, 2) if n else None,
+        )
+
+    @staticmethod
+    def _completion(targets: Sequence[Target], rows: Sequence[_Row]) -> list[StageCompletion]:
         out = []
-        for i, (stage, due, target) in enumerate(stage_targets(a)):
-            met = sum(1 for r in rows if r.stages[i].status in ("met", "reached"))
+        for i, t in enumerate(targets):
+            met = sum(1 for r in rows if r.statuses[i][1] in ("met", "reached"))
             out.append(
                 StageCompletion(
-                    key=str(stage.get("key", "")),
-                    label=str(stage.get("label", stage.get("key", ""))),
-                    due_at=due,
-                    target_words=target,
-                    met=met if target else 0,
+                    key=t.key,
+                    label=t.label,
+                    due_at=t.due,
+                    target_words=t.target,
+                    met=met if t.target else 0,
                     students=len(rows),
-                    share=round(met / len(rows), 3) if target and rows else None,
+                    share=round(met / len(rows), 3) if t.target and rows else None,
                 )
             )
         return out
@@ -646,9 +671,9 @@ class AnalyticsService:
         a = acc.assignment
         await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")
         c = await self._class(session, ctx, a.course_id, [a])
-        rows = self._rows(c, a)
+        rows = self._light_rows(c, a)
         started = [r for r in rows if r.word_count > 0]
-        refl = [(n, t) for (doc, _u), (n, t) in c.refl.items() if any(d.row.id == doc for d in c.docs)]
+        refl = list(c.refl.values())  # the documents of this assignment only
         n_refl = sum(n for n, _ in refl)
         return AssignmentMetrics(
             assignment_id=a.id,
@@ -663,8 +688,8 @@ class AnalyticsService:
             median_words=statistics.median(r.word_count for r in started) if started else None,
             mean_active_minutes=round(statistics.fmean(r.active_minutes for r in rows), 1) if rows else None,
             total_active_minutes=round(sum(r.active_minutes for r in rows), 1),
-            stage_completion=self._completion(a, rows),
-            rows=rows,
+            stage_completion=self._completion(c.targets[a.id], rows),
+            rows=[self._row(c.targets[a.id], r) for r in rows],
             ai_exchanges=sum(n for (a_id, _u), n in c.ai.items() if a_id == a.id),
             reflection_mean_total=round(sum(t for _, t in refl) / n_refl, 2) if n_refl else None,
             stale_documents=sum(1 for d in c.docs if d.stale),
@@ -685,13 +710,13 @@ class AnalyticsService:
         assignments = await assignment_service.list_for_course(session, ctx, course_id)
         c = await self._class(session, ctx, course_id, assignments)
         summaries, completion = [], []
-        per_student: dict[uuid.UUID, list[StudentAssignmentRow]] = defaultdict(list)
+        per_student: dict[uuid.UUID, list[_Row]] = defaultdict(list)
         for a in assignments:
-            rows = self._rows(c, a)
+            rows = self._light_rows(c, a)
             for r in rows:
                 per_student[r.user_id].append(r)
             started = [r for r in rows if r.word_count > 0]
-            stages = self._completion(a, rows)
+            stages = self._completion(c.targets[a.id], rows)
             completion.extend(stages)
             summaries.append(
                 AssignmentSummary(
@@ -747,10 +772,56 @@ class AnalyticsService:
         )
 
 
+@dataclass(slots=True)
+class _Row:
+    """A student on an assignment, before it becomes a ``StudentAssignmentRow`` (class views build hundreds)."""
+
+    user_id: uuid.UUID
+    name: str
+    doc: Row[Any] | None
+    statuses: list[tuple[int | None, str]]
+    ai_exchanges: int
+    reflections: tuple[int, int]  # (count, sum of totals)
+
+    @property
+    def document_id(self) -> uuid.UUID | None:
+        return self.doc.id if self.doc is not None else None
+
+    @property
+    def word_count(self) -> int:
+        return self.doc.word_count if self.doc is not None else 0
+
+    @property
+    def active_minutes(self) -> float:
+        return _minutes(self.doc.active_seconds) if self.doc is not None else 0.0
+
+    @property
+    def words_added(self) -> int:
+        return (self.doc.words_added or 0) if self.doc is not None else 0
+
+    @property
+    def words_deleted(self) -> int:
+        return (self.doc.words_deleted or 0) if self.doc is not None else 0
+
+    @property
+    def last_activity_at(self) -> datetime | None:
+        return self.doc.last_activity_at if self.doc is not None else None
+
+    @property
+    def submitted_at(self) -> datetime | None:
+        return self.doc.submitted_at if self.doc is not None else None
+
+    @property
+    def reflection_mean_total(self) -> float | None:
+        n, total = self.reflections
+        return round(total / n, 2) if n else None
+
+
 @dataclass
 class _Class:
     students: list[Any]
     docs: list[_Doc]
+    targets: dict[uuid.UUID, list[Target]]
     cuts: dict[uuid.UUID, list[date]]
     words_at: dict[tuple[uuid.UUID, date], int]
     groups: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]
