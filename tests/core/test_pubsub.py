@@ -222,3 +222,18 @@ class TestRedis:
         finally:
             await other.close()
             await pubsub.reset()
+
+
+class TestMetrics:
+    async def test_counters_and_subscribers_are_exported(self, monkeypatch):
+        from scribetree.ops import metrics
+
+        monkeypatch.setattr(settings, "REDIS_URL", "")
+        await pubsub.reset()
+        async with pubsub.subscribe("m1", "m2"), pubsub.subscribe("m2"):
+            await pubsub.publish("m2", {"n": 1})
+            body = metrics.render()[0].decode()
+            assert "scribetree_pubsub_subscribers 2.0" in body
+        assert f'scribetree_pubsub_events{{event="published"}} {float(pubsub.stats.published)}' in body
+        assert 'scribetree_pubsub_events{event="dropped"}' in body
+        assert "scribetree_pubsub_subscribers 0.0" in metrics.render()[0].decode()

@@ -359,6 +359,16 @@ def get_broker() -> Broker:
     return _broker
 
 
+def subscriber_count() -> int:
+    """Open subscriptions in this process (for the metrics)."""
+    if _broker is None:
+        return 0
+    fanout = getattr(_broker, "_fanout", None)
+    if fanout is None:
+        return 0
+    return len({id(sub) for subs in fanout.subscribers.values() for sub in subs})
+
+
 async def reset() -> None:
     """Close and forget the broker (shutdown, and tests that change ``REDIS_URL``)."""
     global _broker, _broker_loop

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from scribetree.core import pubsub
+
 registry = CollectorRegistry(auto_describe=True)
 
 REQUESTS = Counter("scribetree_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
@@ -24,7 +26,18 @@ JOBS = Gauge("scribetree_jobs", "Jobs by state", ["state"], registry=registry)
 JOB_OLDEST = Gauge("scribetree_jobs_oldest_queued_seconds", "Age of the oldest due queued job", registry=registry)
 WORKERS = Gauge("scribetree_workers_live", "Workers with a recent heartbeat", registry=registry)
 POOL = Gauge("scribetree_db_pool_connections", "Database pool connections", ["engine", "kind"], registry=registry)
+PUBSUB = Gauge(
+    "scribetree_pubsub_events",
+    "Live pub/sub counters of this process since start (core.pubsub.stats): published, publish_failures, "
+    "delivered, dropped (slow subscribers lost their oldest), reconnects (Redis subscriber connection)",
+    ["event"],
+    registry=registry,
+)
+PUBSUB_SUBSCRIBERS = Gauge("scribetree_pubsub_subscribers", "Live subscriptions in this process", registry=registry)
 
 
 def render() -> tuple[bytes, str]:
+    for name, value in vars(pubsub.stats).items():
+        PUBSUB.labels(name).set(value)
+    PUBSUB_SUBSCRIBERS.set(pubsub.subscriber_count())
     return generate_latest(registry), CONTENT_TYPE_LATEST
