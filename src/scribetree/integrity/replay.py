@@ -120,7 +120,7 @@ class ReplayService:
         last_revision = 0
         after: uuid.UUID | None = None
         while True:
-            page = await document_service.log_page(session, doc, after, SCAN_PAGE)
+            page = await document_service.timeline_page(session, doc, after, SCAN_PAGE)
             for b in page:
                 at = clock.as_utc(b.received_at)
                 event_count += 1

@@ -90,6 +90,16 @@ class EditBatchRepository(TenantRepository[EditBatch]):
             stmt = stmt.where(EditBatch.id > after)
         return await self.all(stmt.order_by(EditBatch.id).limit(limit))
 
+    async def timeline_page(self, document_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Row[Any]]:
+        """``(id, base_revision, revision, received_at, ops)`` of batches in acceptance order after the ``after``
+        cursor: plain rows, no ORM objects (a scan of a long log for replay's timeline)."""
+        stmt = select(
+            EditBatch.id, EditBatch.base_revision, EditBatch.revision, EditBatch.received_at, EditBatch.ops
+        ).where(EditBatch.tenant_id == self.tenant_id, EditBatch.document_id == document_id)
+        if after is not None:
+            stmt = stmt.where(EditBatch.id > after)
+        return list((await self.session.execute(stmt.order_by(EditBatch.id).limit(limit))).all())
+
     async def contributions(self, document_id: uuid.UUID) -> list[Row[Any]]:
         """Per author: ``(user_id, display_name, batches, chars_inserted, chars_deleted)``."""
         stmt = (

@@ -615,6 +615,12 @@ class DocumentService:
         """Every batch (focus-only ones too) in acceptance order after the ``after`` batch id."""
         return await EditBatchRepository(session, document.tenant_id).page(document.id, after, limit)
 
+    async def timeline_page(
+        self, session: AsyncSession, document: Document, after: uuid.UUID | None, limit: int
+    ) -> list[Row[Any]]:
+        """Like :meth:`log_page`, as plain ``(id, base_revision, revision, received_at, ops)`` rows."""
+        return await EditBatchRepository(session, document.tenant_id).timeline_page(document.id, after, limit)
+
     async def versions_of(self, session: AsyncSession, document: Document) -> list[DocumentVersion]:
         """The document's versions, newest first, without their texts."""
         return await VersionRepository(session, document.tenant_id).listing(document.id)
