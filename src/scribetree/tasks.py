@@ -6,4 +6,5 @@ import scribetree.analytics.tasks
 import scribetree.core.mail
 import scribetree.identity.tasks
 import scribetree.integrity.similarity
+import scribetree.integrity.tasks
 import scribetree.writing.notifications  # noqa: F401

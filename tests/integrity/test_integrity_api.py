@@ -73,6 +73,29 @@ class TestReport:
         n = (await session.execute(select(func.count(IntegrityReport.id)))).scalar_one()
         assert n == 1
 
+    async def test_computed_by_a_job_after_submission(
+        self, klass: Klass, client_for: ClientFor, session: AsyncSession
+    ) -> None:
+        from scribetree.core import jobs
+        from scribetree.integrity.service import integrity
+        from scribetree.integrity.tasks import REPORT_ACTOR
+
+        student_id, tenant_id = klass.student.id, klass.tenant.id
+        student = await client_for(klass.student, klass.tenant)
+        _, sid = await write_and_submit(student, klass.assignment.id, pasted_essay())
+        await session.rollback()
+        job = (await session.scalars(select(jobs.Job).where(jobs.Job.actor == REPORT_ACTOR))).one()
+        assert job.args == {"submission_id": sid} and job.tenant_id == tenant_id
+        assert await jobs.run_pending() >= 1
+        await session.rollback()
+        done = (await session.scalars(select(jobs.Job).where(jobs.Job.actor == REPORT_ACTOR))).one()
+        assert done.state == "succeeded", (done.state, done.last_error)
+        row = (await session.scalars(select(IntegrityReport))).one()
+        assert str(row.submission_id) == sid and "external_paste_share" in row.flag_codes
+        assert row.student_user_id == student_id
+        assert await integrity.precompute(session, tenant_id, row.submission_id) is False  # idempotent
+        assert await views(session, sid) == 0  # nobody viewed it
+
     async def test_other_tenant_gets_404(self, klass: Klass, client_for: ClientFor, session, other_tenant) -> None:
         student = await client_for(klass.student, klass.tenant)
         _, sid = await write_and_submit(student, klass.assignment.id, typed("Words of mine."))

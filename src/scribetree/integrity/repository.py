@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from scribetree.core.repository import TenantRepository
 from scribetree.integrity.models import IntegrityOutcome, IntegrityReport, IntegrityResponse, IntegritySettings
-from scribetree.writing.models import Submission
+from scribetree.writing.models import Document, Submission
 
 
 class IntegrityReportRepository(TenantRepository[IntegrityReport]):
@@ -29,6 +29,14 @@ class IntegrityReportRepository(TenantRepository[IntegrityReport]):
             .limit(limit)
         )
         return await self.all(stmt)
+
+    async def submission(self, submission_id: uuid.UUID) -> Submission | None:
+        stmt = select(Submission).where(Submission.tenant_id == self.tenant_id, Submission.id == submission_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def document(self, document_id: uuid.UUID) -> Document | None:
+        stmt = select(Document).where(Document.tenant_id == self.tenant_id, Document.id == document_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def latest_submissions(self, assignment_id: uuid.UUID) -> list[Submission]:
         """The latest attempt of every document of an assignment (one query)."""

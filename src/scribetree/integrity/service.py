@@ -188,7 +188,7 @@ class IntegrityService:
         return ev_mod.compute(batches, final, restores=restores, opened_at_ms=opened)
 
     async def _cached(
-        self, session: AsyncSession, write: AsyncSession, ctx: AuthContext, target: _Target
+        self, session: AsyncSession, write: AsyncSession, ctx: AuthContext | None, target: _Target
     ) -> tuple[IntegrityReport, str]:
         """The submission's cached report (computed and stored when missing or from an older algorithm)."""
         assert target.submission_id is not None
@@ -237,6 +237,31 @@ class IntegrityService:
             assert found is not None
             return found, final
         return new, final
+
+    async def precompute(self, session: AsyncSession, tenant_id: uuid.UUID, submission_id: uuid.UUID) -> bool:
+        """Compute and cache a submission's report without a viewer (the job after a submission), so the
+        student's history and the class comparison are there before anyone opens a report. Idempotent: False
+        when the report was already cached (or the submission is gone)."""
+        repo = IntegrityReportRepository(session, tenant_id)
+        cached = await repo.for_submission(submission_id)
+        if cached is not None and cached.algorithm == ev_mod.ALGORITHM:
+            return False
+        sub = await repo.submission(submission_id)
+        doc = await repo.document(sub.document_id) if sub is not None else None
+        if sub is None or doc is None:
+            return False
+        target = _Target(
+            document=doc,
+            assignment_id=sub.assignment_id,
+            staff=True,
+            submission_id=sub.id,
+            attempt=sub.attempt,
+            revision=sub.revision,
+            submitted_at=sub.submitted_at,
+            student_user_id=doc.owner_user_id or sub.submitted_by,
+        )
+        await self._cached(session, session, None, target)
+        return True
 
     # ---- reading ----------------------------------------------------------------------------------------
 
