@@ -11,7 +11,8 @@ matches. The institution compares across courses (the widest lookup). Every subm
 does it, ``integrity.similarity.index_submission`` in its own unit of work (commit included), in submission order.
 
 Measured at every checkpoint (``--sizes``): indexing throughput over the last ``--window`` submissions
-(submissions/s, words/s: wall clock, one process, one connection) and, against the index of that size,
+(submissions/s, words/s: wall clock, one process, one connection; and the process's CPU time per submission, which
+on SQLite includes the database's own work, on PostgreSQL not) and, against the index of that size,
 ``--probes`` fresh texts: the index lookup alone (``SimilarityRepository.candidates`` for a text's fingerprints,
 read-only) and a full index of one more submission (fingerprints, lookup, alignment, writes, commit; rolled back
 afterwards so the index keeps its size). Prints one JSON document; ``--out`` also writes it to a file.
@@ -255,7 +256,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         tenant_id, _ = await _setup(cross_course=True)
         corpus = Corpus(args.seed, args.words)
         results: list[dict[str, Any]] = []
-        indexed, times = 0, []
+        indexed, times, cpu = 0, [], []
         total_words = 0
         for size in args.sizes:
             texts = [corpus.next() for _ in range(size - indexed)]
@@ -263,7 +264,9 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             for i in range(0, len(texts), 500):
                 ids += await _add_submissions(tenant_id, texts[i : i + 500], indexed + i)
             for sid, text in zip(ids, texts, strict=True):
+                c0 = time.process_time()
                 times.append(await _index(tenant_id, sid))
+                cpu.append(time.process_time() - c0)
                 total_words += len(text.split())
             indexed = size
             window = times[-args.window :]
@@ -279,6 +282,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
                     "window": len(window),
                     "submissions_per_s": round(len(window) / sum(window), 1),
                     "words_per_s": round(window_words / sum(window)),
+                    "cpu_ms_per_submission": round(1000 * sum(cpu[-args.window :]) / len(window), 2),
                     "index_ms_p50": round(statistics.median(x * 1000 for x in window), 2),
                     "index_ms_p95": round(percentile([x * 1000 for x in window], 95), 2),
                     "lookup_ms_p50": round(statistics.median(lookup_ms), 2),

@@ -353,6 +353,21 @@ class TestWhoSeesWhat:
         with pytest.raises(SubmissionNotFound):  # and never the other student's report
             await similarity.similarity_summary(session, await ctx_for(klass.classmate, klass.tenant), first.id)
 
+    async def test_a_student_sees_both_sides_of_their_own_reused_text(
+        self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
+    ) -> None:
+        earlier = await submit(
+            session, await create_assignment(session, klass.course, title="First"), klass.student, SOURCE
+        )
+        await indexed(session, earlier)
+        later = await submit(session, klass.assignment, klass.student, PARAPHRASE)
+        await indexed(session, later)
+        (m,) = (
+            await similarity.similarity_summary(session, await ctx_for(klass.student, klass.tenant), later.id)
+        ).matches
+        assert m.scope == "course" and m.other is not None and m.other.submission_id == earlier.id
+        assert all(p.there is not None and p.there.text == p.here.text for p in m.passages)
+
     async def test_staff_of_another_course_get_404(self, session: AsyncSession, klass: Klass, ctx_for: CtxFor) -> None:
         _, second = await pair(session, klass, SOURCE)
         other_course = await create_course(session, klass.tenant)

@@ -25,7 +25,9 @@ def test_quick_benchmark(tmp_path: Path) -> None:
     assert result["fingerprints"] > 60 * 150 * 0.2  # winnowing keeps about 2 / (w + 1) of the k-grams
     assert result["matches"] > 0  # the corpus copies passages: the index must find some
     for c in result["checkpoints"]:
-        assert c["submissions_per_s"] > 0 and c["words_per_s"] > c["submissions_per_s"]
+        assert (
+            c["submissions_per_s"] > 0 and c["words_per_s"] > c["submissions_per_s"] and c["cpu_ms_per_submission"] > 0
+        )
         assert 0 < c["index_ms_p50"] <= c["index_ms_p95"]
         assert 0 < c["lookup_ms_p50"] <= c["lookup_ms_p95"]
         assert 0 < c["new_submission_ms_p50"] <= c["new_submission_ms_p95"]

@@ -342,17 +342,24 @@ async def similarity_summary(
     cross = await _cross_course(repo)
     rows = await repo.matches_of(submission_id)
     oriented = [(m, *_oriented(m, submission_id)) for m in rows if cross or m.scope != MatchScope.institution]
-    described = await repo.describe([other for _, other, _ in oriented]) if staff else {}
+    others = [other for _, other, _ in oriented]
+    described = await repo.describe(others)
+    # a student sees the other side only of their own earlier work (their own text, reused)
+    own = {} if staff else await repo.sources(others)
     visible: dict[uuid.UUID, bool] = {}
     for m, other, _ in oriented:
         d = described.get(other)
-        if not staff or d is None:
+        if d is None:
             visible[other] = False
+        elif not staff:
+            src = own.get(other)
+            visible[other] = src is not None and src.author_user_id is not None and src.author_user_id == ctx.user_id
         elif m.scope != MatchScope.institution:
             visible[other] = True  # same course: the viewer is its staff
         else:
             visible[other] = await _may_teach(session, ctx, d.document_id)
-    texts = await repo.sources([o for o, v in visible.items() if v])
+    revealed = [o for o, v in visible.items() if v]
+    texts = {o: own[o] for o in revealed} if not staff else await repo.sources(revealed)
     plain: list[tuple[int, int]] = []
     quoted: list[tuple[int, int]] = []
     matches: list[tuple[float, MatchRead]] = []
