@@ -28,45 +28,11 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def _migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    root = Path(__file__).resolve().parents[1]
-    cfg = Config(str(root / "alembic.ini"))
-    cfg.set_main_option("script_location", str(root / "migrations"))
-    cfg.attributes["database_url"] = url
-    command.upgrade(cfg, "head")
-
-
-def _scratch_pg() -> str:
-    import psycopg
-
-    name = f"bench_integrity_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def _drop_pg(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from bench.alerts import PG_ADMIN, _drop_pg, _migrate, _scratch_pg
+from bench.similarity import percentile
 
 
 async def _seed(log: list[dict[str, Any]], final: str, per_batch: int) -> dict[str, Any]:

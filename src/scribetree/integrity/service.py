@@ -308,15 +308,8 @@ class IntegrityService:
         out.sections = await self._sections(session, ctx, out)
         await audit.record(
             write,
-            audit.Entry(
-                action="integrity.report_viewed",
-                tenant_id=ctx.tenant_id,
-                actor_user_id=ctx.user_id,
-                actor_label=ctx.actor_label,
-                meta=ctx.meta,
-                target_type="submission",
-                target_id=str(submission_id),
-                details={"document_id": str(target.document.id), "viewer": out.viewer},
+            self._entry(
+                ctx, "integrity.report_viewed", submission_id, document_id=str(target.document.id), viewer=out.viewer
             ),
         )
         return out
@@ -356,15 +349,14 @@ class IntegrityService:
         raised = flags_mod.evaluate(ev)
         await audit.record(
             write,
-            audit.Entry(
-                action="integrity.report_viewed",
-                tenant_id=ctx.tenant_id,
-                actor_user_id=ctx.user_id,
-                actor_label=ctx.actor_label,
-                meta=ctx.meta,
+            self._entry(
+                ctx,
+                "integrity.report_viewed",
+                doc.id,
                 target_type="document",
-                target_id=str(doc.id),
-                details={"draft": True, "revision": doc.revision, "viewer": "staff" if staff else "student"},
+                draft=True,
+                revision=doc.revision,
+                viewer="staff" if staff else "student",
             ),
         )
         return IntegrityReportRead(
@@ -433,15 +425,17 @@ class IntegrityService:
         )
         return outcome
 
-    def _entry(self, ctx: AuthContext, action: str, submission_id: uuid.UUID, **details: object) -> audit.Entry:
+    def _entry(
+        self, ctx: AuthContext, action: str, target_id: uuid.UUID, target_type: str = "submission", **details: object
+    ) -> audit.Entry:
         return audit.Entry(
             action=action,
             tenant_id=ctx.tenant_id,
             actor_user_id=ctx.user_id,
             actor_label=ctx.actor_label,
             meta=ctx.meta,
-            target_type="submission",
-            target_id=str(submission_id),
+            target_type=target_type,
+            target_id=str(target_id),
             details=dict(details),
         )
 
@@ -471,15 +465,12 @@ class IntegrityService:
         await session.flush()
         await audit.record(
             session,
-            audit.Entry(
-                action="integrity.settings_changed",
-                tenant_id=ctx.tenant_id,
-                actor_user_id=ctx.user_id,
-                actor_label=ctx.actor_label,
-                meta=ctx.meta,
+            self._entry(
+                ctx,
+                "integrity.settings_changed",
+                assignment_id,
                 target_type="assignment",
-                target_id=str(assignment_id),
-                details={"students_see_before_submission": data.students_see_before_submission},
+                students_see_before_submission=data.students_see_before_submission,
             ),
         )
         return SettingsRead(
@@ -549,16 +540,7 @@ class IntegrityService:
         rows.sort(key=key, reverse=descending)
         await audit.record(
             write,
-            audit.Entry(
-                action="integrity.table_viewed",
-                tenant_id=ctx.tenant_id,
-                actor_user_id=ctx.user_id,
-                actor_label=ctx.actor_label,
-                meta=ctx.meta,
-                target_type="assignment",
-                target_id=str(assignment_id),
-                details={"submissions": len(rows)},
-            ),
+            self._entry(ctx, "integrity.table_viewed", assignment_id, target_type="assignment", submissions=len(rows)),
         )
         return rows
 
