@@ -192,7 +192,9 @@ class InProcessBroker:
 class RedisBroker:
     """Production: Redis PUBLISH, one shared SUBSCRIBE connection per process fanned out locally."""
 
-    def __init__(self, url: str, queue_size: int = QUEUE_SIZE, timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, queue_size: int = QUEUE_SIZE, timeout: float = 2.0, client_name: str = "scribetree-pubsub"
+    ) -> None:
         import redis.asyncio as redis
 
         self._redis_mod = redis
@@ -205,6 +207,7 @@ class RedisBroker:
             socket_connect_timeout=timeout,
             max_connections=4,
             single_connection_client=False,
+            client_name=client_name,  # CLIENT LIST shows whose connections these are
         )
         self._fanout = _LocalFanout()
         self._pubsub: Any = None
