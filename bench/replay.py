@@ -15,7 +15,8 @@ with ``bench.integrity``'s seeding. Measured ``--repeat`` times, through the ser
 - ``export``: the whole hash-chained export written to a sink (what the endpoint spools);
 - ``verify``: ``verify_lines`` over that export (chain, replay of every op, content hashes, HMAC).
 
-Prints one JSON object with medians and p95 (wall clock) and the load average at the end.
+Prints one JSON object with medians and p95 (wall clock), the median CPU time of this process (the database
+server's work on PostgreSQL is not in it) and the load average at the end.
 """
 
 from __future__ import annotations
@@ -103,6 +104,12 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     final = simulate.final_text(log)
     db.use_engines(db.create_engines(url))
     times: dict[str, list[float]] = {k: [] for k in ("manifest", "state", "page", "export", "verify")}
+    cpu: dict[str, list[float]] = {k: [] for k in times}
+
+    def lap(name: str, t0: float, c0: float) -> None:
+        times[name].append(time.perf_counter() - t0)
+        cpu[name].append(time.process_time() - c0)
+
     try:
         seeded = await _seed(log, final, args.per_batch)
         ctx = await _prepare(seeded, log, args.per_batch)
@@ -110,25 +117,25 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         exported_lines = 0
         for _ in range(args.repeat):
             async with db.unit_of_work(write=False) as s:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 m = await replay.manifest(s, ctx, doc_id)
-                times["manifest"].append(time.perf_counter() - t0)
+                lap("manifest", t0, c0)
                 assert m.batch_count == batches
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 st = await replay.state(s, ctx, doc_id, batches // 2)
-                times["state"].append(time.perf_counter() - t0)
+                lap("state", t0, c0)
                 assert st.revision == batches // 2
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 page = await replay.batches(s, ctx, doc_id, batches // 2, 500)
-                times["page"].append(time.perf_counter() - t0)
+                lap("page", t0, c0)
                 assert len(page.items) == min(500, batches - batches // 2)
                 sink = _Sink()
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 await export.write(s, ctx, doc_id, sink)
-                times["export"].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+                lap("export", t0, c0)
+            t0, c0 = time.perf_counter(), time.process_time()
             verdict = verify_lines(iter(sink.lines), signing_key())
-            times["verify"].append(time.perf_counter() - t0)
+            lap("verify", t0, c0)
             assert verdict.ok and verdict.signature == "valid", verdict.message()
             exported_lines = len(sink.lines)
             export_bytes = sum(len(x.encode()) for x in sink.lines)
@@ -145,6 +152,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     }
     for name, runs in times.items():
         out |= _summary(name, runs)
+        out[f"{name}_cpu_median_s"] = round(statistics.median(cpu[name]), 4)
     out |= {
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
