@@ -233,3 +233,4 @@ class StudentMetrics(_Schema):
 class RefreshResult(_Schema):
     documents: int = Field(description="documents whose aggregates moved")
     batches: int = Field(description="batches folded in")
+    more: bool = Field(default=False, description="documents are still behind (the budget of one run was spent)")

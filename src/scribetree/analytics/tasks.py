@@ -30,10 +30,19 @@ async def refresh_scan(session: AsyncSession) -> None:
 
 
 @jobs.actor(TENANT_ACTOR, queue="maintenance", max_attempts=5)
-async def refresh_tenant(session: AsyncSession, *, tenant_id: str) -> None:
+async def refresh_tenant(session: AsyncSession, *, tenant_id: str, turn: int = 0) -> None:
     result = await analytics.refresh_tenant(session, uuid.UUID(tenant_id))
     if result.documents:
         log.info("analytics caught up", extra={"tenant_id": tenant_id, **result.model_dump()})
+    if result.more:  # a backlog (e.g. after an outage): go on in a new job, so each transaction stays short
+        slot = int(clock.utcnow().timestamp() // EVERY.total_seconds())
+        await jobs.enqueue(
+            session,
+            TENANT_ACTOR,
+            tenant_id=uuid.UUID(tenant_id),
+            idempotency_key=f"{TENANT_ACTOR}:{tenant_id}:{slot}:more:{turn + 1}",
+            turn=turn + 1,
+        )
 
 
 jobs.periodic(SCAN_ACTOR, every=EVERY, actor=SCAN_ACTOR)
