@@ -128,7 +128,8 @@ function start(root) {
       tick();
       return;
     }
-    if (row.dataset.status === "not_started") setStatus(row, "in_progress");
+    // the server refuses batches on a submitted document, so a batch means it is being written (again)
+    if (row.dataset.status !== "in_progress") setStatus(row, "in_progress");
     const before = Number(row.dataset.wordCount || 0);
     const after = Number(msg.word_count);
     if (Number.isFinite(after)) {
