@@ -298,11 +298,14 @@ class IntegrityService:
                 )
                 if own:
                     out.self_comparison = _compare(mine, [_figures(r.report) for r in own])
-            cls = [
-                r
-                for r in await IntegrityReportRepository(session, tenant_id).of_assignment(target.assignment_id)
-                if r.submission_id != submission_id
-            ]
+            # the class: one report per other student (or group), their most recent one
+            latest: dict[uuid.UUID, IntegrityReport] = {}
+            for r in await IntegrityReportRepository(session, tenant_id).of_assignment(target.assignment_id):
+                if r.document_id != target.document.id:
+                    kept = latest.get(r.document_id)
+                    if kept is None or r.created_at > kept.created_at:
+                        latest[r.document_id] = r
+            cls = list(latest.values())
             if len(cls) + 1 >= CLASS_MIN:
                 out.class_comparison = _compare(mine, [_figures(r.report) for r in cls])
         out.sections = await self._sections(session, ctx, out)
