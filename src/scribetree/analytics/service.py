@@ -369,14 +369,14 @@ class AnalyticsService:
         """One document's figures, caught up first if batches arrived since (only the new ones are read) when
         ``audit_session`` (the request's write session) is given. Staff reads are audited."""
         try:
-            doc = await document_service.read(session, ctx, document_id, audit_session=audit_session, what="analytics")
+            doc = await document_service.read(session, ctx, document_id)
         except NotFound:
             raise AnalyticsNotFound() from None
         assignment = await assignment_service.get(session, ctx, doc.assignment_id)
-        docs = await self._documents(session, ctx, [assignment], document_ids=[doc.id], refresh_on=audit_session)
-        composed = await self._compose(
-            session, ctx.tenant_id, docs, {assignment.id: assignment}, metrics_session=audit_session
-        )
+        docs, read = await self._documents(session, ctx, [assignment], document_ids=[doc.id], refresh_on=audit_session)
+        composed = await self._compose(session, ctx.tenant_id, docs, {assignment.id: assignment}, metrics_session=read)
+        if audit_session is not None:  # last: on SQLite the audit write takes the single writer until commit
+            await document_service.read(session, ctx, document_id, audit_session=audit_session, what="analytics")
         return composed[0]
 
     async def _documents(
@@ -388,7 +388,9 @@ class AnalyticsService:
         document_ids: Sequence[uuid.UUID] | None = None,
         owner_user_id: uuid.UUID | None = None,
         refresh_on: AsyncSession | None = None,
-    ) -> list[_Doc]:
+    ) -> tuple[list[_Doc], AsyncSession]:
+        """The documents with their figures, and the session to read figures from: ``refresh_on`` if stale ones
+        were caught up there (their new rows are visible only to it until commit), else ``session``."""
         tenant_id = ctx.tenant_id
         assert tenant_id is not None
         repo = MetricsRepository(session, tenant_id)
@@ -409,7 +411,8 @@ class AnalyticsService:
                     assignment_ids=ids, owner_user_id=owner_user_id, document_ids=document_ids
                 )
             ]
-        return rows
+            return rows, refresh_on
+        return rows, session
 
     async def _compose(
         self,
@@ -510,19 +513,17 @@ class AnalyticsService:
         The student themself, or the course's staff (audited)."""
         acc, name = await self._student_of(session, ctx, course_id, user_id)
         tenant_id = acc.course.tenant_id
-        if user_id != ctx.user_id:
-            await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="student")
         assignments = await assignment_service.list_for_course(session, ctx, course_id)
         by_id = {a.id: a for a in assignments}
         repo = MetricsRepository(session, tenant_id)
         group_ids = [a.id for a in assignments if a.kind == AssignmentKind.group]
         group_docs = await repo.group_document_ids(user_id, group_ids) if group_ids else []
-        docs = await self._documents(
+        docs, read = await self._documents(
             session, ctx, assignments, owner_user_id=user_id, document_ids=group_docs, refresh_on=audit_session
         )
-        composed = await self._compose(session, tenant_id, docs, by_id, metrics_session=audit_session)
+        composed = await self._compose(session, tenant_id, docs, by_id, metrics_session=read)
         since = clock.utcnow().date() - timedelta(days=DEFAULT_DAYS - 1)
-        daily = _daily(await repo.daily_series(course_id, since, user_id=user_id))
+        daily = _daily(await MetricsRepository(read, tenant_id).daily_series(course_id, since, user_id=user_id))
         doc_ids = [d.row.id for d in docs]
         ai: dict[date, list[Any]] = defaultdict(lambda: [0, 0, []])
         for (at,) in await repo.exchanges_by_day(doc_ids, user_id):
@@ -532,6 +533,8 @@ class AnalyticsService:
             entry[1] += 1
             if not gamed:
                 entry[2].append(total)
+        if user_id != ctx.user_id:  # last: see document_metrics
+            await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="student")
         return StudentMetrics(
             course_id=course_id,
             user_id=user_id,
@@ -570,11 +573,12 @@ class AnalyticsService:
             acc = await self._staff_course(session, ctx, course_id)
         else:
             acc, _name = await self._student_of(session, ctx, course_id, user_id)
-            if user_id != ctx.user_id:
-                await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="daily")
         since = clock.utcnow().date() - timedelta(days=days - 1)
         repo = MetricsRepository(session, acc.course.tenant_id)
-        return _daily(await repo.daily_series(course_id, since, user_id=user_id))
+        out = _daily(await repo.daily_series(course_id, since, user_id=user_id))
+        if user_id is not None and user_id != ctx.user_id:  # last: see document_metrics
+            await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="daily")
+        return out
 
     # ---- a class ----------------------------------------------------------------------------------------
 
@@ -683,12 +687,12 @@ class AnalyticsService:
         if acc.course_role == STUDENT:
             raise AnalyticsNotFound()
         a = acc.assignment
-        await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")
         c = await self._class(session, ctx, a.course_id, [a])
         rows = self._light_rows(c, a)
         started = [r for r in rows if r.word_count > 0]
         refl = list(c.refl.values())  # the documents of this assignment only
         n_refl = sum(n for n, _ in refl)
+        await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")  # last
         return AssignmentMetrics(
             assignment_id=a.id,
             course_id=a.course_id,
@@ -720,7 +724,6 @@ class AnalyticsService:
         """Per assignment and per student summaries, the class's daily series and stage completion; staff only
         (audited)."""
         acc = await self._staff_course(session, ctx, course_id)
-        await self._audit(audit_session, ctx, "course", course_id, what="class")
         assignments = await assignment_service.list_for_course(session, ctx, course_id)
         c = await self._class(session, ctx, course_id, assignments)
         summaries, completion = [], []
@@ -773,6 +776,7 @@ class AnalyticsService:
             running += p.word_delta
             cumulative.append(running)
         completion.sort(key=lambda s: (s.due_at is None, s.due_at or clock.utcnow()))
+        await self._audit(audit_session, ctx, "course", course_id, what="class")  # last: see document_metrics
         return CourseMetrics(
             course_id=course_id,
             title=acc.course.title,
