@@ -14,8 +14,9 @@ messages (counted in ``stats.dropped``), so memory never grows without bound.
 Redis backend: one client (small connection pool) per process for publishing and ONE shared pub/sub
 connection per process whose reader task fans messages out to local subscribers. When Redis drops, the
 reader reconnects with exponential backoff and subscribes again to every channel still wanted; messages
-published while it was away are lost (pushes are hints; pages re-read state on reconnect). Publishing skips
-Redis for a short, growing pause after a failure so a Redis outage does not slow every request.
+published while it was away are lost, so every local subscriber then gets ``{"type": "resync"}`` (a live
+page re-reads its state). Publishing skips Redis for a short, growing pause after a failure so a Redis
+outage does not slow every request.
 """
 
 from __future__ import annotations
@@ -155,6 +156,15 @@ class _LocalFanout:
                 del self.subscribers[channel]
                 gone.append(channel)
         return gone
+
+    def notify_all(self, message: dict[str, Any]) -> None:
+        """Give every local subscription ``message`` once (e.g. ``resync`` after a reconnect)."""
+        seen: set[int] = set()
+        for channel, subs in list(self.subscribers.items()):
+            for sub in list(subs):
+                if id(sub) not in seen:
+                    seen.add(id(sub))
+                    sub.put({**message, "channel": channel})
 
     def deliver(self, channel: str, data: str | bytes) -> None:
         subs = self.subscribers.get(channel)
@@ -296,11 +306,17 @@ class RedisBroker:
 
     async def _read_forever(self) -> None:
         backoff = _BACKOFF_MIN
+        lost = False
         while not self._closed:
             try:
                 async with self._lock:
-                    await self._connect_locked()
+                    new = await self._connect_locked()
                     pubsub = self._pubsub
+                if lost and (new or pubsub.subscribed):
+                    # Messages published while the connection was down are gone: tell every subscriber, so a
+                    # live page re-reads its state instead of showing a stale one.
+                    lost = False
+                    self._fanout.notify_all({"type": "resync"})
                 if not self._fanout.subscribers and not pubsub.subscribed:
                     return  # nobody listens here; the next subscribe starts a reader again
                 message = await pubsub.get_message(timeout=1.0)
@@ -322,6 +338,7 @@ class RedisBroker:
             except (OSError, self._redis_mod.RedisError, RuntimeError) as exc:
                 # RuntimeError: redis-py's "pubsub connection not set" while a reconnect is half done
                 stats.reconnects += 1
+                lost = True
                 log.warning(
                     "pubsub: Redis subscriber connection lost; reconnecting",
                     extra={"error": repr(exc), "retry_in": backoff},

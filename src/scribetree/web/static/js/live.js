@@ -115,6 +115,8 @@ function start(root) {
       applySubmitted(msg);
     } else if (msg.type === "alert") {
       applyAlert(msg, true);
+    } else if (msg.type === "resync") {
+      refresh(); // the server lost pushes (its Redis connection dropped): read the state again
     }
   }
 
