@@ -65,6 +65,9 @@ class SimilarityFingerprint(TenantScoped, Base):
     __tablename__ = "similarity_fingerprints"
     __table_args__ = (Index("ix_similarity_fingerprints_hash", "tenant_id", "hash"),)
 
+    # No single-column index: ``(tenant_id, hash)`` leads with the tenant (see migration 0011).
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
     start: Mapped[int] = mapped_column(Integer, primary_key=True)
     end: Mapped[int] = mapped_column(Integer)

@@ -213,29 +213,29 @@ class SimilarityRepository(TenantRepository[SimilaritySubmission]):
         course_id: uuid.UUID | None,
     ) -> list[tuple[uuid.UUID, int, int]]:
         """``(submission_id, hash, start)`` of indexed fingerprints with one of ``hashes``, outside the document;
-        within ``course_id`` when it is given, else across the institution."""
-        out: list[tuple[uuid.UUID, int, int]] = []
+        within ``course_id`` when it is given, else across the institution.
+
+        Two single-table lookups rather than a join: the fingerprints by ``(tenant_id, hash)``, then which of their
+        submissions qualify. A join left the plan to the statistics, and before PostgreSQL has analysed a young
+        table it chose a nested loop over every indexed submission (5 s at 450 submissions)."""
+        found: list[tuple[uuid.UUID, int, int]] = []
         for chunk in _chunks(sorted(set(hashes))):
-            stmt = (
-                select(SimilarityFingerprint.submission_id, SimilarityFingerprint.hash, SimilarityFingerprint.start)
-                .join(
-                    SimilaritySubmission,
-                    and_(
-                        SimilaritySubmission.tenant_id == self.tenant_id,
-                        SimilaritySubmission.submission_id == SimilarityFingerprint.submission_id,
-                    ),
-                )
-                .where(
-                    SimilarityFingerprint.tenant_id == self.tenant_id,
-                    SimilarityFingerprint.hash.in_(chunk),
-                    SimilaritySubmission.document_id != exclude_document,
-                    SimilaritySubmission.state == IndexState.indexed,
-                )
+            stmt = select(
+                SimilarityFingerprint.submission_id, SimilarityFingerprint.hash, SimilarityFingerprint.start
+            ).where(SimilarityFingerprint.tenant_id == self.tenant_id, SimilarityFingerprint.hash.in_(chunk))
+            found.extend((r[0], r[1], r[2]) for r in await self.session.execute(stmt))
+        allowed: set[uuid.UUID] = set()
+        for ids in _chunks(sorted({f[0] for f in found})):
+            stmt = select(SimilaritySubmission.submission_id).where(
+                SimilaritySubmission.tenant_id == self.tenant_id,
+                SimilaritySubmission.submission_id.in_(ids),
+                SimilaritySubmission.document_id != exclude_document,
+                SimilaritySubmission.state == IndexState.indexed,
             )
             if course_id is not None:
                 stmt = stmt.where(SimilaritySubmission.course_id == course_id)
-            out.extend((r[0], r[1], r[2]) for r in await self.session.execute(stmt))
-        return out
+            allowed.update(await self.session.scalars(stmt))
+        return [f for f in found if f[0] in allowed]
 
     async def add_matches(self, matches: list[SimilarityMatch]) -> None:
         self.session.add_all(matches)
