@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from bench.loadgen import percentile
-from bench.run import SLUG, VENV_BIN, Server, base_env, check, database
+from bench.run import SLUG, VENV_BIN, Server, base_env, check, cpu_seconds, database
 from bench.seed import PASSWORD, email_for
 
 # the vocabulary of the synthetic essays (split at run time: a literal list of 31 words would be one long line)
@@ -205,7 +205,15 @@ async def catch_up(args: argparse.Namespace) -> dict[str, Any]:
 # ---- the measured client ----------------------------------------------------------------------------------------
 
 
-async def load(base: str, ids: dict[str, Any], concurrency: int, warmup: float, duration: float) -> dict[str, Any]:
+async def load(
+    base: str,
+    ids: dict[str, Any],
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    pid: int | None = None,
+    sequential_n: int = 20,
+) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30.0) as c:
         r = await c.post(f"/api/v1/tenants/{SLUG}/session", json={"email": email_for(0), "password": PASSWORD})
         r.raise_for_status()
@@ -237,7 +245,9 @@ async def load(base: str, ids: dict[str, Any], concurrency: int, warmup: float, 
                     status = 0
                 samples.append((kind, t0, time.perf_counter() - t0, status))
 
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     await asyncio.gather(*(client(k) for k in range(concurrency)))
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / len(samples) if pid and samples else None
     measured = [s for s in samples if t_measure <= s[1] < t_end]
 
     def summary(rows: list[tuple[str, float, float, int]]) -> dict[str, Any]:
@@ -253,8 +263,33 @@ async def load(base: str, ids: dict[str, Any], concurrency: int, warmup: float, 
             "errors": sum(1 for r in rows if r[3] != 200),
         }
 
+    # then one request at a time per endpoint: latency without self-queueing, and server CPU per request
+    sequential: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30.0, headers=headers) as c:
+        rng = random.Random(99)
+        for kind, url in kinds.items():
+            times, cpu0 = [], cpu_seconds(pid) if pid else 0.0
+            for _ in range(sequential_n):
+                t0 = time.perf_counter()
+                r = await c.get(url(rng))
+                times.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 200, r.text[:300]
+            cpu = (cpu_seconds(pid) - cpu0) * 1000 / sequential_n if pid else None
+            times.sort()
+            sequential[kind] = {
+                "n": sequential_n,
+                "p50_ms": round(percentile(times, 50), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+                "server_cpu_ms": cpu and round(cpu, 1),
+            }
     return {
-        "all": {**summary(measured), "rps": round(len(measured) / duration, 1)},
+        "sequential": sequential,
+        # server CPU per request (warm-up included): what a request costs, whatever the machine's load
+        "all": {
+            **summary(measured),
+            "rps": round(len(measured) / duration, 1),
+            "server_cpu_ms_per_request": cpu_ms and round(cpu_ms, 1),
+        },
         **{k: summary([s for s in measured if s[0] == k]) for k in kinds},
     }
 
@@ -376,7 +411,10 @@ def run_one(db: str, args: argparse.Namespace, tag: str) -> dict[str, Any]:
         )
         server.start()
         try:
-            measured = asyncio.run(load(server.url, ids, args.concurrency, args.warmup, args.duration))
+            assert server.proc is not None
+            measured = asyncio.run(
+                load(server.url, ids, args.concurrency, args.warmup, args.duration, server.proc.pid, args.sequential)
+            )
         finally:
             server.stop()
         return {
@@ -402,6 +440,7 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--duration", type=float, default=20.0)
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--sequential", type=int, default=20, help="requests per endpoint, one at a time, afterwards")
     p.add_argument("--seed", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="10 students, 2 assignments, a few days (tests)")
     p.add_argument("--out", type=Path)
@@ -419,6 +458,7 @@ def main() -> None:
         args.db = "sqlite" if args.db == "sqlite,postgresql" else args.db
         args.students, args.assignments, args.days, args.writing_days = 10, 2, 14, 3
         args.batches_per_day, args.duration, args.warmup, args.concurrency = 10, 2.0, 0.5, 2
+        args.sequential = 3
     runs = []
     for db in args.db.split(","):
         for k in range(args.repeat):
@@ -432,7 +472,10 @@ def main() -> None:
                     f"{name} n={v.get('n')} p50={v.get('p50_ms')} p95={v.get('p95_ms')} "
                     f"p99={v.get('p99_ms')} err={v.get('errors')}"
                     for name, v in e.items()
-                ),
+                    if name != "sequential"
+                )
+                + " | one at a time: "
+                + "; ".join(f"{k} p50={v['p50_ms']} cpu={v['server_cpu_ms']} ms" for k, v in e["sequential"].items()),
                 flush=True,
             )
     medians: dict[str, Any] = {}
@@ -443,6 +486,13 @@ def main() -> None:
             **{
                 f"{name}_p95_ms": statistics.median(r["endpoints"][name].get("p95_ms", 0) for r in mine)
                 for name in mine[0]["endpoints"]
+                if name != "sequential"
+            },
+            **{
+                f"{name}_cpu_ms": statistics.median(
+                    r["endpoints"]["sequential"][name]["server_cpu_ms"] or 0 for r in mine
+                )
+                for name in mine[0]["endpoints"]["sequential"]
             },
         }
     report = {"runs": runs, "medians": medians, "command": " ".join(sys.argv)}

@@ -30,3 +30,6 @@ def test_analytics_bench_quick(tmp_path: Path) -> None:
     for name in ("course", "assignment", "student", "document", "daily"):
         assert endpoints[name]["n"] > 0 and endpoints[name]["p95_ms"] >= endpoints[name]["p50_ms"] > 0, name
     assert report["medians"]["sqlite"]["catch_up_s"] == r["catch_up"]["seconds"]
+    for name, seq in endpoints["sequential"].items():  # one request at a time, with the server's CPU per request
+        assert seq["n"] == 3 and seq["p50_ms"] > 0 and seq["server_cpu_ms"] is not None, name
+    assert endpoints["all"]["server_cpu_ms_per_request"] > 0
