@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scribetree.alerts import auth
+from scribetree.alerts import auth, rules
 from scribetree.alerts.models import AlertStatus
 from scribetree.alerts.schemas import (
     AlertAction,
@@ -76,6 +76,7 @@ async def alert_centre(
         views=[(k, v[0]) for k, v in STATUS_VIEWS.items()],
         action_labels=ACTION_LABELS,
         severity_labels=SEVERITY_LABELS,
+        rule_labels={code: info.label for code, info in rules.all_rules().items()},
         figure_label=figure_label,
     )
 
