@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.analytics.service import analytics as analytics_service
 from scribetree.core import clock
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
@@ -363,6 +364,8 @@ async def _demo_history(session: AsyncSession, tenant: Tenant) -> None:
             writer = _Writer(session, sctx, doc.id, "", doc.revision)
             for ago, kind in sorted(days, reverse=True):
                 await writer.day(ago, _steps(kind, rng), rng)
+    # fold the history into the figures now (the catch-up job would within 30 s of `scribetree serve`)
+    await analytics_service.refresh_tenant(session, tenant.id)
 
 
 # ---- one student who leans on the AI partner ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.analytics.service import analytics as analytics_service
 from scribetree.core import clock
 from scribetree.core.audit import AuditEvent
 from scribetree.courses.models import Assignment, Course, CourseRole
@@ -67,6 +68,7 @@ async def _seed(session: AsyncSession, tenant: Tenant) -> Class:
         "idle": await _history(session, assignment, students["idle"], [(9, 100), (6, 100)]),
         "none": 0,
     }
+    await analytics_service.refresh_tenant(session, tenant.id)  # what the catch-up job does every 30 s
     await session.commit()
     return Class(course, teacher, assignment, students, words)
 
@@ -96,6 +98,10 @@ class TestCourseDashboard:
         assert "Class progress: words written so far" in html
         # the class total at the end of the progress line is every word written
         assert f"grew to {sum(c.words.values()):,} words" in html
+        # the class view is audited (once, for the course)
+        viewed = select(AuditEvent).where(AuditEvent.action == "analytics.viewed")
+        targets = [e.target_id for e in (await session.execute(viewed)).scalars()]
+        assert targets == [str(c.course.id)]
 
     async def test_sorting_and_assignment_filter(self, app: FastAPI, session: AsyncSession, tenant: Tenant) -> None:
         c = await _seed(session, tenant)

@@ -713,19 +713,19 @@ class ProfileService:
         audit_session: AsyncSession | None = None,
         now: datetime | None = None,
     ) -> tuple[CourseMetrics, dict[uuid.UUID, Profile]]:
-        """Every student's profile (keyed by user id) and then the course's figures (staff only).
+        """The course's figures (staff only) and every student's profile, keyed by user id.
 
-        The students' figures come first: reading them on ``audit_session`` catches their documents up, so the
-        class figures read afterwards on the same session include the same batches."""
+        Read-only on ``session``: nothing is caught up here (the catch-up job folds new batches every 30 s, and a
+        student's own page catches that student up), so a large class holds no database writer while it is
+        computed. The class view is audited once, by the course figures read last (a caller who is not the
+        course's staff gets 404 there, and a student asking for anyone else's figures before that)."""
         work = await self._work(session, ctx, course_id)
         at = now or clock.utcnow()
         out: dict[uuid.UUID, Profile] = {}
         for m in await course_service.list_members(session, ctx, course_id):
             if m.role != CourseRole.student:
                 continue
-            metrics = await analytics_service.student_metrics(
-                session, ctx, course_id, m.user_id, audit_session=audit_session
-            )
+            metrics = await analytics_service.student_metrics(session, ctx, course_id, m.user_id)
             out[m.user_id] = build_profile(metrics, work, at)
         course = await analytics_service.course_metrics(session, ctx, course_id, audit_session=audit_session)
         return course, out

@@ -2,9 +2,8 @@
 progress page. Figures come from the analytics service and the learner profile (``analytics.profile``); charts
 are server-side SVG (``web.charts``) with their figures as tables.
 
-The pages read on the request's write session: reading a student's figures catches their documents up first
-(only the batches since the last refresh) and audits staff reads, and the class figures read afterwards must
-include the same batches.
+Reads go to the read session and audit entries (and a single student's catch-up) to the write session, as the
+analytics service expects; the course dashboard catches nothing up itself (docs/insight.md, "Freshness").
 
 Adapters only: who may see what is decided by the services (a course's staff and the institution's admins see
 everyone in it, a student only themselves, anyone else gets 404), and reads of a student's figures by someone
@@ -26,7 +25,7 @@ from scribetree.analytics.schemas import DocumentMetrics, StageCompletion, Stude
 from scribetree.analytics.service import analytics as analytics_service
 from scribetree.core import clock
 from scribetree.core.errors import NotFound
-from scribetree.core.http import UnitOfWorkRoute, WriteSession
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.courses import auth
 from scribetree.courses.models import CourseRole
 from scribetree.courses.service import assignment as assignment_service
@@ -210,7 +209,8 @@ async def course_insight(
     request: Request,
     course_id: str,
     ctx: auth.CoursesRead,
-    session: WriteSession,
+    session: ReadSession,
+    audit_session: WriteSession,
     sort: str = "name",
     assignment: str = "",
 ) -> Response:
@@ -219,14 +219,14 @@ async def course_insight(
     if course.my_role == CourseRole.student:
         raise NotFound()
     sort = sort if sort in SORTS else "name"
-    metrics, profiles = await profile_service.course_profiles(session, ctx, cid, audit_session=session)
+    metrics, profiles = await profile_service.course_profiles(session, ctx, cid, audit_session=audit_session)
     assignments = await assignment_service.list_for_course(session, ctx, cid)
     chosen = None
     if assignment:
         aid = parse_id(assignment)
         if not any(a.id == aid for a in assignments):
             raise NotFound()
-        chosen = await analytics_service.assignment_metrics(session, ctx, aid, audit_session=session)
+        chosen = await analytics_service.assignment_metrics(session, ctx, aid, audit_session=audit_session)
     rows: list[dict[str, Any]] = []
     if chosen is not None:
         for r in chosen.rows:
@@ -328,13 +328,14 @@ async def student_insight(
     course_id: str,
     user_id: str,
     ctx: auth.CoursesRead,
-    session: WriteSession,
+    session: ReadSession,
+    audit_session: WriteSession,
 ) -> Response:
     cid, uid = parse_id(course_id), parse_id(user_id)
     course = await course_service.get_course(session, ctx, cid)
     if course.my_role == CourseRole.student:
         raise NotFound()
-    prof, metrics = await profile_service.student_profile(session, ctx, cid, uid, audit_session=session)
+    prof, metrics = await profile_service.student_profile(session, ctx, cid, uid, audit_session=audit_session)
     return await _student_page(request, session, ctx, course, prof, metrics, audience="educator")
 
 
@@ -342,12 +343,14 @@ async def student_insight(
 
 
 @router.get("/courses/{course_id}/my-progress", include_in_schema=False)
-async def my_progress(request: Request, course_id: str, ctx: auth.CoursesRead, session: WriteSession) -> Response:
+async def my_progress(
+    request: Request, course_id: str, ctx: auth.CoursesRead, session: ReadSession, audit_session: WriteSession
+) -> Response:
     cid = parse_id(course_id)
     course = await course_service.get_course(session, ctx, cid)
     if course.my_role != CourseRole.student:
         # Staff have no progress of their own here: the page says where the class's is.
         return await render(request, "insight/not_a_student.html", session=session, title="My progress", course=course)
     # the write session lets the service catch the figures up first (a student's own reads are not audited)
-    prof, metrics = await profile_service.student_profile(session, ctx, cid, ctx.user_id, audit_session=session)
+    prof, metrics = await profile_service.student_profile(session, ctx, cid, ctx.user_id, audit_session=audit_session)
     return await _student_page(request, session, ctx, course, prof, metrics, audience="student")
