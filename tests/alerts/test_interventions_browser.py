@@ -14,9 +14,10 @@ from scribetree.core import clock
 from scribetree.courses.models import CourseRole
 from scribetree.tenancy.models import Role
 from tests.browser.conftest import SCREENSHOTS, browser, server
+from tests.browser.test_courses_phone import _sign_in
 from tests.factories.alerts import create_alert
 from tests.factories.courses import create_assignment, create_course, enroll
-from tests.factories.tenancy import PASSWORD, create_member, create_tenant
+from tests.factories.tenancy import create_member, create_tenant
 
 __all__ = ["browser", "server"]
 pytestmark = pytest.mark.browser
@@ -26,14 +27,6 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "h
 async def _fits(page: Page, name: str) -> None:
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
     await page.screenshot(path=str(SCREENSHOTS / f"scribetree-interventions-{name}.png"), full_page=True)
-
-
-async def _sign_in(page: Page, server: str, email: str) -> None:
-    await page.goto(f"{server}/t/northfield/signin")
-    await page.get_by_label("Email address").fill(email)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url("**/home")
 
 
 async def test_extend_a_deadline_from_an_alert_on_a_phone(browser: Browser, server: str, session: AsyncSession) -> None:
