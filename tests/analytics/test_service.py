@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scribetree.analytics.exceptions import AnalyticsNotFound, InvalidRange
 from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
@@ -307,6 +307,31 @@ class TestClassViews:
         ]
         assert c.cumulative_words[-1] == 6
         assert [(d.day, d.word_delta) for d in daily] == [(T0.date(), 6)]
+
+    async def test_the_course_view_is_reused_until_its_figures_change(self, klass: Klass, ctx_for: CtxFor) -> None:
+        student, ta = await ctx_for(klass.student, klass.tenant), await ctx_for(klass.ta, klass.tenant)
+        w = await Writer.open(student, klass.assignment.id, T0)
+        await w.send(T0, [ins(0, "One two")])
+        async with db.unit_of_work() as s:
+            await analytics.refresh_tenant(s, klass.tenant.id)
+        async with db.unit_of_work() as s:
+            first = await analytics.course_metrics(s, ta, klass.course.id, audit_session=s)
+            again = await analytics.course_metrics(s, ta, klass.course.id, audit_session=s)
+        assert again is first and first.student_rows[0].words_added == 2
+        await w.send(T0 + timedelta(seconds=3), [ins(7, " three")])
+        async with db.unit_of_work() as s:
+            assert (await analytics.course_metrics(s, ta, klass.course.id)) is first  # not folded yet: same figures
+            await analytics.refresh_tenant(s, klass.tenant.id)
+        async with db.unit_of_work() as s:
+            after = await analytics.course_metrics(s, ta, klass.course.id)
+        assert after is not first and after.student_rows[0].words_added == 3
+        async with db.unit_of_work(write=False) as s:
+            audited = await s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "analytics.viewed", AuditEvent.target_id == str(klass.course.id))
+            )
+        assert audited == 2  # every read with an audit session is audited, cached or not
 
 
 class TestStyleCache:

@@ -140,6 +140,33 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
 
     # ---- reads for pages --------------------------------------------------------------------------------
 
+    async def course_version(self, course_id: uuid.UUID) -> tuple[Any, ...]:
+        """What changes when a course's figures may: its documents' figures (count, latest activity covered; not the
+        latest batch, so a class writing now does not defeat the cache), submissions and its roster."""
+        m = DocumentMetricsRow
+        figures = (
+            await self.session.execute(
+                select(func.count(), func.max(m.seen_activity_at)).where(
+                    m.tenant_id == self.tenant_id, m.course_id == course_id
+                )
+            )
+        ).one()
+        members = (
+            await self.session.execute(
+                select(func.count(), func.max(CourseMember.created_at), func.max(CourseMember.modified_at)).where(
+                    CourseMember.tenant_id == self.tenant_id, CourseMember.course_id == course_id
+                )
+            )
+        ).one()
+        docs = (
+            await self.session.execute(
+                select(func.count(), func.max(Document.submitted_at))
+                .join(Assignment, and_(Assignment.id == Document.assignment_id, Assignment.tenant_id == self.tenant_id))
+                .where(Document.tenant_id == self.tenant_id, Assignment.course_id == course_id)
+            )
+        ).one()
+        return (*figures, *members, *docs)
+
     async def students_of(self, course_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Sequence[Row[Any]]:
         """``(user_id, display_name)`` of the course's students (or of one of them); the caller checked access."""
         stmt = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -62,6 +63,11 @@ CATCH_UP_MAX_BATCHES = 5000  # per document and call; the periodic job carries o
 TENANT_MAX_DOCUMENTS = 500  # documents caught up per tenant job run (the next run takes the rest)
 TENANT_MAX_BATCHES = 20_000  # batches folded per tenant job run (about 2 s of one core), then a new job goes on
 STUDENT = CourseRole.student
+# A course's figures are the costliest view (students x assignments). A computed answer is reused for
+# COURSE_CACHE_SECONDS by this process while the course's figures, assignments and roster size are unchanged
+# (the version below); the access check and the audit entry still happen on every request.
+COURSE_CACHE_SECONDS = 10.0
+_course_cache: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, tuple[Any, ...], CourseMetrics]] = {}
 
 
 def _minutes(seconds: int | None) -> float:
@@ -725,6 +731,27 @@ class AnalyticsService:
         (audited)."""
         acc = await self._staff_course(session, ctx, course_id)
         assignments = await assignment_service.list_for_course(session, ctx, course_id)
+        repo = MetricsRepository(session, acc.course.tenant_id)
+        version = (
+            *(await repo.course_version(course_id)),
+            tuple((a.id, a.modified_at or a.created_at) for a in assignments),
+        )
+        key = (acc.course.tenant_id, course_id)
+        hit = _course_cache.get(key)
+        if hit is not None and hit[0] > time.monotonic() and hit[1] == version:
+            await self._audit(audit_session, ctx, "course", course_id, what="class")
+            return hit[2]
+        result = await self._course_metrics(session, ctx, acc, assignments)
+        if len(_course_cache) >= 1000:
+            _course_cache.clear()
+        _course_cache[key] = (time.monotonic() + COURSE_CACHE_SECONDS, version, result)
+        await self._audit(audit_session, ctx, "course", course_id, what="class")  # last: see document_metrics
+        return result
+
+    async def _course_metrics(
+        self, session: AsyncSession, ctx: AuthContext, acc: Any, assignments: Sequence[Assignment]
+    ) -> CourseMetrics:
+        course_id = acc.course.id
         c = await self._class(session, ctx, course_id, assignments)
         summaries, completion = [], []
         per_student: dict[uuid.UUID, list[_Row]] = defaultdict(list)
@@ -776,7 +803,6 @@ class AnalyticsService:
             running += p.word_delta
             cumulative.append(running)
         completion.sort(key=lambda s: (s.due_at is None, s.due_at or clock.utcnow()))
-        await self._audit(audit_session, ctx, "course", course_id, what="class")  # last: see document_metrics
         return CourseMetrics(
             course_id=course_id,
             title=acc.course.title,
