@@ -71,6 +71,10 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/password-resets/complete"): "the reset link's one-time token is the credential",
     ("GET", "/api/v1/invitation-links/{token}"): "invitation preview: the invitation link's token is the credential",
     ("POST", "/api/v1/invitation-links/accept"): "accepting an invitation: its token is the credential",
+    # MCP discovery (RFC 9728 / RFC 8414): how a client learns to authenticate at /mcp/ (docs/mcp.md)
+    ("GET", "/.well-known/oauth-protected-resource"): "MCP: protected-resource metadata, static, no data",
+    ("GET", "/.well-known/oauth-protected-resource/mcp"): "MCP: protected-resource metadata, static, no data",
+    ("GET", "/.well-known/oauth-authorization-server"): "MCP: where API tokens come from, static, no data",
     # web pages
     ("GET", "/"): "landing page: choose the institution to sign in to",
     ("GET", "/find"): "looks up an institution's sign-in page by its short name",
@@ -99,7 +103,8 @@ SIGN_IN_PAGES = ("/", "/signin", "/t/{slug}/signin", "/ops/signin")
 MAY_BE_UNAVAILABLE = {("GET", "/readyz")}
 # FastAPI's own documentation routes and the static files are not application endpoints.
 SKIPPED_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-SKIPPED_MOUNTS = {"/static"}
+# /mcp has its own matrix: tests/mcp (every tool without a token, per role, per scope, cross-tenant)
+SKIPPED_MOUNTS = {"/static", "/mcp"}
 
 # A service may narrow what a route's Authorize declares (a domain rule). Callers listed here get 403/404
 # although the route's permissions admit them; the test fails if they stop being refused, so the list stays true.

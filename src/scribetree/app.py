@@ -27,6 +27,9 @@ from scribetree.courses.endpoints import router as courses_router
 from scribetree.integrity.endpoints import router as integrity_router
 from scribetree.integrity.replay_endpoints import router as replay_router
 from scribetree.integrity.similarity_endpoints import router as similarity_router
+from scribetree.mcp.http import discovery as mcp_discovery
+from scribetree.mcp.http import http_app as mcp_http_app
+from scribetree.mcp.server import build_server as build_mcp_server
 from scribetree.ops.endpoints import probes
 from scribetree.ops.endpoints import router as ops_router
 from scribetree.ops.middleware import MetricsMiddleware
@@ -54,7 +57,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         worker_task = asyncio.create_task(Worker().run(stop), name="in-process-worker")
     try:
-        yield
+        async with app.state.mcp.session_manager.run():  # the MCP streamable HTTP sessions (docs/mcp.md)
+            yield
     finally:
         stop.set()
         if worker_task is not None:
@@ -98,6 +102,9 @@ def create_app() -> FastAPI:
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.mcp = build_mcp_server()
+    app.include_router(mcp_discovery)
+    app.mount("/mcp", mcp_http_app(app.state.mcp))
 
     @app.exception_handler(ScribetreeError)
     async def on_domain_error(request: Request, exc: ScribetreeError):

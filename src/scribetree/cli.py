@@ -322,6 +322,36 @@ def integrity_verify_export(
             raise typer.Exit(1)
 
 
+@app.command("mcp")
+def mcp_cmd(
+    token_file: Annotated[
+        str | None, typer.Option("--token-file", help="A file holding the API token (else SCRIBETREE_MCP_TOKEN).")
+    ] = None,
+) -> None:
+    """Serve the MCP interface over stdio, as the person whose API token is given (docs/mcp.md)."""
+    from pathlib import Path
+
+    from scribetree.core.config import settings
+
+    if token_file:
+        try:
+            secret = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            _fail(f"Cannot read the token file {token_file}: {exc.strerror}.")
+    else:
+        secret = settings.MCP_TOKEN.get_secret_value().strip()
+    if not secret:
+        _fail(
+            "No API token: create one on your account page in Scribe Tree, then set SCRIBETREE_MCP_TOKEN or pass "
+            "--token-file."
+        )
+    from scribetree.mcp.runtime import use_stdio_token
+    from scribetree.mcp.server import build_server
+
+    use_stdio_token(secret)
+    _run(build_server().run_stdio_async)
+
+
 def main() -> None:
     try:
         app()

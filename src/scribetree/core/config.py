@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     INVITE_LINK_DAYS: int = Field(default=7, ge=1)
     SUPPORT_ACCESS_MAX_MINUTES: int = Field(default=120, ge=5)
 
+    # MCP over HTTP (docs/mcp.md): Host header values accepted at /mcp/, comma separated ("host:*" = any port);
+    # empty: the BASE_URL's host and localhost. Other hosts get 421 (DNS-rebinding protection).
+    MCP_ALLOWED_HOSTS: str = ""
+    MCP_TOKEN: SecretStr = SecretStr("")  # `scribetree mcp` (stdio) acts as this API token's owner
+
     MAX_BODY_BYTES: int = Field(default=1_000_000, ge=1024)
     FRAME_ANCESTORS: str = "'self'"  # LMS embedding (LTI) widens this per deployment
 

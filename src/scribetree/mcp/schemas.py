@@ -1,0 +1,74 @@
+"""What MCP tools return: pydantic models, so every result is structured and has an output schema."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field
+
+from scribetree.courses.schemas import AssignmentRead, CourseRead, MyAssignmentRead
+from scribetree.writing.schemas import SubmissionRow
+
+
+class Page(BaseModel):
+    next_cursor: str | None = Field(description="pass as 'cursor' to get the next page; null on the last page")
+    total: int = Field(description="items in all pages together")
+
+
+class WhoAmI(BaseModel):
+    user_id: uuid.UUID
+    display_name: str
+    email: str
+    tenant_slug: str | None
+    role: str | None = Field(description="student, teaching_assistant, educator or institution_admin")
+    scopes: list[str] = Field(description="what this token may do: read, write, admin")
+
+
+class CoursePage(Page):
+    items: list[CourseRead]
+
+
+class AssignmentPage(Page):
+    items: list[AssignmentRead]
+
+
+class MyAssignmentPage(Page):
+    items: list[MyAssignmentRead]
+
+
+class OverviewPage(Page):
+    assignment_id: uuid.UUID
+    assignment_title: str
+    items: list[SubmissionRow] = Field(description="one row per student (or group) with status and word count")
+
+
+class ValidationVerdict(BaseModel):
+    ok: bool = Field(description="true when the output respects every bounded-AI rule")
+    reasons: list[str] = Field(description="machine codes of every rule broken (see docs/ai_partner.md)")
+    level: str
+    allowed_kinds: list[str]
+    max_bloom: str
+
+
+class DimensionScoreOut(BaseModel):
+    dimension: str
+    label: str
+    score: int = Field(ge=0, le=4)
+    reason: str
+    improve: str
+
+
+class ReflectionFlagOut(BaseModel):
+    code: str
+    message: str
+    voids: bool = Field(description="a gaming signal: the reflection would not count")
+
+
+class ReflectionScore(BaseModel):
+    total: int = Field(description="0-20, the sum of five dimensions scored 0-4")
+    word_count: int
+    accepted: bool = Field(description="enough words and not gamed: it would count for the partner's gate")
+    gamed: bool
+    summary: str
+    scores: list[DimensionScoreOut]
+    flags: list[ReflectionFlagOut]
