@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class People:
     assignment: Assignment
     other_course: Course
     other_assignment: Assignment
+    document_id: uuid.UUID | None = None
+    submission_id: uuid.UUID | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     users: dict[str, object] = field(default_factory=dict)
 
@@ -70,14 +73,14 @@ async def people(session: AsyncSession, tenant: Tenant, other_tenant: Tenant) ->
     assignment = await create_assignment(session, course, title="Argument essay")
     doc = await create_document(session, assignment, owner=students[0])
     await write(session, doc, students[0], [ins(0, "Trees matter because they shade cities. They cool streets.")])
-    await create_submission(session, doc, students[0])
+    sub = await create_submission(session, doc, students[0])
 
     other_course = await create_course(session, other_tenant, title="Elsewhere")
     outsider, _ = await create_member(session, other_tenant, Role.educator, display_name="Olga Outsider")
     await enroll(session, other_course, outsider, CourseRole.instructor)
     other_assignment = await create_assignment(session, other_course, title="Their essay")
 
-    p = People(tenant, course, assignment, other_course, other_assignment)
+    p = People(tenant, course, assignment, other_course, other_assignment, document_id=doc.id, submission_id=sub.id)
     p.users = {"educator": educator, "student": students[0], "student2": students[1], "admin": admin}
     p.users["outsider"] = outsider
     p.tokens["educator"] = await _token(session, tenant, educator, ["read", "write"])

@@ -20,6 +20,13 @@ EXPECTED_TOOLS = {
     "analyse_text",
     "validate_ai_output",
     "score_reflection",
+    "students_needing_attention",
+    "student_analytics",
+    "integrity_summary",
+    "ai_usage_report",
+    "ai_partner_history",
+    "list_comments",
+    "post_comment",
 }
 
 
@@ -221,6 +228,13 @@ def sample_args(people: People) -> dict[str, dict[str, object]]:
         "analyse_text": {"text": "A sentence."},
         "validate_ai_output": {"questions": ["Why?"]},
         "score_reflection": {"text": "I learned something."},
+        "students_needing_attention": {"course_id": str(people.course.id)},
+        "student_analytics": {"course_id": str(people.course.id), "student_user_id": str(people.users["student"].id)},
+        "integrity_summary": {"submission_id": str(people.submission_id)},
+        "ai_usage_report": {"assignment_id": str(people.assignment.id)},
+        "ai_partner_history": {"document_id": str(people.document_id)},
+        "list_comments": {"document_id": str(people.document_id)},
+        "post_comment": {"document_id": str(people.document_id), "body": "Good start."},
     }
 
 

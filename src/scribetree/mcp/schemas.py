@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from scribetree.courses.schemas import AssignmentRead, CourseRead, MyAssignmentRead
+from scribetree.integrity.schemas import FlagRead as IntegrityFlagRead
+from scribetree.writing.feedback_schemas import CommentRead
 from scribetree.writing.schemas import SubmissionRow
 
 
@@ -72,3 +75,23 @@ class ReflectionScore(BaseModel):
     summary: str
     scores: list[DimensionScoreOut]
     flags: list[ReflectionFlagOut]
+
+
+class IntegritySummary(BaseModel):
+    """An integrity report without the text: what was flagged, the responses and outcomes counted."""
+
+    submission_id: uuid.UUID
+    document_id: uuid.UUID
+    assignment_id: uuid.UUID
+    student_user_id: uuid.UUID | None
+    attempt: int | None
+    submitted_at: datetime | None
+    computed_at: datetime
+    viewer: str = Field(description="student or staff: what the report shows depends on it")
+    flags: list[IntegrityFlagRead]
+    responses: int = Field(description="the student's responses to flags")
+    outcomes: list[str] = Field(description="staff only: outcomes recorded, oldest first")
+
+
+class CommentList(BaseModel):
+    items: list[CommentRead]

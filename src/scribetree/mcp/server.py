@@ -20,14 +20,24 @@ from scribetree.ai_partner.engine.types import HelpKind, Level, PartnerRequest
 from scribetree.ai_partner.engine.validator import validate
 from scribetree.ai_partner.levels import POLICY
 from scribetree.ai_partner.reflection import DIMENSION_LABELS, ReflectionInput, score_reflection
-from scribetree.analytics.schemas import StyleMeasures
+from scribetree.ai_partner.schemas import AssignmentSummary as PartnerAssignmentSummary
+from scribetree.ai_partner.schemas import HistoryRead
+from scribetree.ai_partner.service import partner as partner_service
+from scribetree.alerts.models import AlertStatus
+from scribetree.alerts.schemas import AlertList
+from scribetree.alerts.service import alerts as alert_service
+from scribetree.analytics.schemas import StudentMetrics, StyleMeasures
+from scribetree.analytics.service import analytics as analytics_service
 from scribetree.analytics.style import measure
 from scribetree.courses.schemas import AssignmentRead
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
+from scribetree.integrity.service import integrity as integrity_service
 from scribetree.mcp import schemas as out
 from scribetree.mcp.runtime import DEFAULT_PAGE, page, run_tool, text_arg
 from scribetree.tenancy.context import AuthContext
+from scribetree.writing.feedback import feedback as feedback_service
+from scribetree.writing.feedback_schemas import CommentBody, CommentCreate, CommentRead
 from scribetree.writing.service import document as document_service
 
 INSTRUCTIONS = (
@@ -46,6 +56,8 @@ def build_server() -> MCPServer:
     server = MCPServer("scribetree", title="Scribe Tree", version=__version__, instructions=INSTRUCTIONS)
     _account_and_courses(server)
     _analysis(server)
+    _insight(server)
+    _feedback(server)
     return server
 
 
@@ -223,3 +235,117 @@ def _analysis(server: MCPServer) -> None:
             "pasted_chars": pasted_chars,
         }
         return await run_tool(ctx, "score_reflection", args, go)
+
+
+def _insight(server: MCPServer) -> None:
+    @server.tool(
+        description="Staff: students needing attention in a course: the alerts raised by the course's rules (no "
+        "activity, falling behind stages, heavy pasting, ...) with their evidence, newest first. By default the "
+        "open and acknowledged ones. Reading them is recorded in the audit trail."
+    )
+    async def students_needing_attention(
+        ctx: Context, course_id: uuid.UUID, include_closed: bool = False, student_user_id: uuid.UUID | None = None
+    ) -> AlertList:
+        statuses = None if include_closed else [AlertStatus.open, AlertStatus.acknowledged]
+
+        async def go(s: AsyncSession, a: AuthContext) -> AlertList:
+            return await alert_service.list_for_course(
+                s, s, a, course_id, statuses=statuses, student_user_id=student_user_id
+            )
+
+        args = {"course_id": str(course_id), "include_closed": include_closed, "student_user_id": student_user_id}
+        return await run_tool(ctx, "students_needing_attention", _ids(args), go)
+
+    @server.tool(
+        description="A student's writing analytics in a course: each document's figures (words, time, sessions, "
+        "pasting, revisions, stage progress), daily activity and AI-partner use by day. Students may ask for "
+        "their own (student_user_id = their user id, see whoami); staff for their course's students (audited)."
+    )
+    async def student_analytics(ctx: Context, course_id: uuid.UUID, student_user_id: uuid.UUID) -> StudentMetrics:
+        async def go(s: AsyncSession, a: AuthContext) -> StudentMetrics:
+            return await analytics_service.student_metrics(s, a, course_id, student_user_id, audit_session=s)
+
+        args = {"course_id": course_id, "student_user_id": student_user_id}
+        return await run_tool(ctx, "student_analytics", _ids(args), go)
+
+    @server.tool(
+        description="A summary of a submission's integrity report (process evidence): the flags with what was "
+        "measured and the threshold, how many responses the student gave and the outcomes recorded. The essay "
+        "text is left out. The student of the submission or the course's staff; audited."
+    )
+    async def integrity_summary(ctx: Context, submission_id: uuid.UUID) -> out.IntegritySummary:
+        async def go(s: AsyncSession, a: AuthContext) -> out.IntegritySummary:
+            rep = await integrity_service.report(s, a, submission_id, write=s)
+            return out.IntegritySummary(
+                submission_id=submission_id,
+                document_id=rep.document_id,
+                assignment_id=rep.assignment_id,
+                student_user_id=rep.student_user_id,
+                attempt=rep.attempt,
+                submitted_at=rep.submitted_at,
+                computed_at=rep.computed_at,
+                viewer=rep.viewer,
+                flags=rep.flags,
+                responses=len(rep.responses),
+                outcomes=[str(o.outcome) for o in rep.outcomes],
+            )
+
+        return await run_tool(ctx, "integrity_summary", {"submission_id": str(submission_id)}, go)
+
+    @server.tool(
+        description="Staff: reflection quality and AI-partner use for an assignment, per student: requests, "
+        "current level, reflection scores over time and an over-reliance signal. Audited."
+    )
+    async def ai_usage_report(ctx: Context, assignment_id: uuid.UUID) -> PartnerAssignmentSummary:
+        async def go(s: AsyncSession, a: AuthContext) -> PartnerAssignmentSummary:
+            return await partner_service.summary(s, s, a, assignment_id)
+
+        return await run_tool(ctx, "ai_usage_report", {"assignment_id": str(assignment_id)}, go)
+
+    @server.tool(
+        description="The AI-partner history of one document: reflections with their rubric scores, the questions "
+        "asked and answered, and level changes. Students see their own; staff see everyone's (audited)."
+    )
+    async def ai_partner_history(ctx: Context, document_id: uuid.UUID) -> HistoryRead:
+        async def go(s: AsyncSession, a: AuthContext) -> HistoryRead:
+            return await partner_service.history(s, s, a, document_id)
+
+        return await run_tool(ctx, "ai_partner_history", {"document_id": str(document_id)}, go)
+
+
+def _feedback(server: MCPServer) -> None:
+    @server.tool(
+        description="Staff: read the feedback comments on a document (its current text). Students may read the "
+        "comments on their own documents."
+    )
+    async def list_comments(ctx: Context, document_id: uuid.UUID) -> out.CommentList:
+        async def go(s: AsyncSession, a: AuthContext) -> out.CommentList:
+            return out.CommentList(items=await feedback_service.list_comments(s, a, document_id))
+
+        return await run_tool(ctx, "list_comments", {"document_id": str(document_id)}, go)
+
+    @server.tool(
+        description="WRITE (needs the 'write' scope): post a general feedback comment on a student's document, or "
+        "on one submission of it when submission_id is given, as you (course staff only). This CHANGES data: the "
+        "comment is stored and the student is notified. Plain text; it is never rendered as HTML."
+    )
+    async def post_comment(
+        ctx: Context, body: CommentBody, document_id: uuid.UUID | None = None, submission_id: uuid.UUID | None = None
+    ) -> CommentRead:
+        if (document_id is None) == (submission_id is None):
+            raise ToolError("InvalidInput: give exactly one of document_id or submission_id.")
+
+        async def go(s: AsyncSession, a: AuthContext) -> CommentRead:
+            data = CommentCreate(body=body)
+            if submission_id is not None:
+                return await feedback_service.add_submission_comment(s, a, submission_id, data)
+            assert document_id is not None
+            return await feedback_service.add_comment(s, a, document_id, data)
+
+        args = {"document_id": document_id, "submission_id": submission_id, "body": text_arg(body)}
+        return await run_tool(ctx, "post_comment", _ids(args), go, write=True)
+
+
+def _ids(args: dict[str, object]) -> dict[str, object]:
+    """Audit-ready arguments: UUIDs as strings."""
+    return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in args.items()}
