@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,7 @@ from scribetree.tenancy.context import AuthContext
 from scribetree.writing.feedback import feedback as feedback_service
 from scribetree.writing.feedback_schemas import CommentBody, CommentCreate, CommentRead
 from scribetree.writing.service import document as document_service
+from scribetree.writing.service import document_read
 
 INSTRUCTIONS = (
     "Scribe Tree: writing instruction with a bounded AI partner. Every tool acts as the person whose API token is "
@@ -58,6 +59,8 @@ def build_server() -> MCPServer:
     _analysis(server)
     _insight(server)
     _feedback(server)
+    _resources(server)
+    _prompts(server)
     return server
 
 
@@ -349,3 +352,97 @@ def _feedback(server: MCPServer) -> None:
 def _ids(args: dict[str, object]) -> dict[str, object]:
     """Audit-ready arguments: UUIDs as strings."""
     return {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in args.items()}
+
+
+async def _read(ctx: Context, name: str, args: dict[str, object], fn) -> str:
+    """A resource read through the same path as a tool (token, unit of work, audit); errors as resource errors."""
+    try:
+        return await run_tool(ctx, name, args, fn)
+    except ToolError as exc:
+        raise ResourceError(str(exc)) from None
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ResourceError("InvalidInput: the id in the address is not a UUID.") from None
+
+
+def _resources(server: MCPServer) -> None:
+    @server.resource(
+        "scribetree://documents/{document_id}",
+        name="document",
+        mime_type="application/json",
+        description="A document you may read (your own, or a student's in a course you teach; staff reads are "
+        "audited): its current text, revision and word count.",
+    )
+    async def document(document_id: str, ctx: Context) -> str:
+        did = _uuid(document_id)
+
+        async def go(s: AsyncSession, a: AuthContext) -> str:
+            doc = await document_service.get(s, a, did, audit_session=s)
+            return document_read(doc).model_dump_json()
+
+        return await _read(ctx, "resource:document", {"document_id": str(did)}, go)
+
+    @server.resource(
+        "scribetree://submissions/{submission_id}/integrity",
+        name="integrity_summary",
+        mime_type="application/json",
+        description="The integrity report summary of a submission (flags, responses, outcomes; no text).",
+    )
+    async def integrity(submission_id: str, ctx: Context) -> str:
+        sid = _uuid(submission_id)
+
+        async def go(s: AsyncSession, a: AuthContext) -> str:
+            rep = await integrity_service.report(s, a, sid, write=s)
+            return out.IntegritySummary(
+                submission_id=sid,
+                document_id=rep.document_id,
+                assignment_id=rep.assignment_id,
+                student_user_id=rep.student_user_id,
+                attempt=rep.attempt,
+                submitted_at=rep.submitted_at,
+                computed_at=rep.computed_at,
+                viewer=rep.viewer,
+                flags=rep.flags,
+                responses=len(rep.responses),
+                outcomes=[str(o.outcome) for o in rep.outcomes],
+            ).model_dump_json()
+
+        return await _read(ctx, "resource:integrity_summary", {"submission_id": str(sid)}, go)
+
+
+def _prompts(server: MCPServer) -> None:
+    @server.prompt(
+        name="feedback_conference",
+        description="Prepare a feedback conference with one student: gathers their analytics, AI-partner use, "
+        "integrity flags and comments with the tools, then drafts an agenda of questions for the student.",
+    )
+    def feedback_conference(course_id: str, student_user_id: str, assignment_id: str = "") -> str:
+        scope = f" on assignment {assignment_id}" if assignment_id else ""
+        return (
+            f"Prepare a 15-minute feedback conference with student {student_user_id} in course {course_id}{scope}.\n"
+            "1. Call student_analytics (course_id, student_user_id) for their writing process: time, sessions, "
+            "revisions, pasting, stage progress.\n"
+            "2. Call students_needing_attention (course_id, student_user_id) for open alerts and their evidence.\n"
+            "3. For the assignment, call assignment_overview to find their document and submission, then "
+            "ai_partner_history (document_id), integrity_summary (submission_id) and list_comments (document_id).\n"
+            "Then write: two strengths backed by the figures; at most three areas to work on; open questions to ask "
+            "the student about their process (never accusations: flags are reasons to ask, not findings); and one "
+            "concrete next step. Do not write any of the student's essay for them."
+        )
+
+    @server.prompt(
+        name="assignment_check_in",
+        description="Review how a class is doing on one assignment and who may need help, from the overview, "
+        "the alerts and the AI-usage report.",
+    )
+    def assignment_check_in(course_id: str, assignment_id: str) -> str:
+        return (
+            f"Review assignment {assignment_id} of course {course_id}. Call assignment_overview (all pages), "
+            "students_needing_attention (course_id) and ai_usage_report (assignment_id). Summarise: how many have "
+            "started, submitted, are late; who has open alerts and why; who relies heavily on the AI partner or "
+            "writes low-scoring reflections. Suggest whom to contact first and what to say, in a short table."
+        )
