@@ -695,7 +695,6 @@ class AnalyticsService:
         a = acc.assignment
         c = await self._class(session, ctx, a.course_id, [a])
         rows = self._light_rows(c, a)
-        started = [r for r in rows if r.word_count > 0]
         refl = list(c.refl.values())  # the documents of this assignment only
         n_refl = sum(n for n, _ in refl)
         await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")  # last
@@ -706,12 +705,8 @@ class AnalyticsService:
             due_at=a.due_at,
             published_at=a.published_at,
             word_min=a.word_min,
-            students=len(rows),
-            started=len(started),
-            submitted=sum(1 for r in rows if r.submitted_at),
-            median_words=statistics.median(r.word_count for r in started) if started else None,
+            **_class_figures(rows),
             mean_active_minutes=round(statistics.fmean(r.active_minutes for r in rows), 1) if rows else None,
-            total_active_minutes=round(sum(r.active_minutes for r in rows), 1),
             stage_completion=self._completion(c.targets[a.id], rows),
             rows=[self._row(c.targets[a.id], r) for r in rows],
             ai_exchanges=sum(n for (a_id, _u), n in c.ai.items() if a_id == a.id),
@@ -759,7 +754,6 @@ class AnalyticsService:
             rows = self._light_rows(c, a)
             for r in rows:
                 per_student[r.user_id].append(r)
-            started = [r for r in rows if r.word_count > 0]
             stages = self._completion(c.targets[a.id], rows)
             completion.extend(stages)
             summaries.append(
@@ -767,11 +761,7 @@ class AnalyticsService:
                     assignment_id=a.id,
                     title=a.title,
                     due_at=a.due_at,
-                    students=len(rows),
-                    started=len(started),
-                    submitted=sum(1 for r in rows if r.submitted_at),
-                    median_words=statistics.median(r.word_count for r in started) if started else None,
-                    total_active_minutes=round(sum(r.active_minutes for r in rows), 1),
+                    **_class_figures(rows),
                     stage_completion=stages,
                 )
             )
@@ -814,6 +804,18 @@ class AnalyticsService:
             stage_completion=completion,
             stale_documents=sum(1 for d in c.docs if d.stale),
         )
+
+
+def _class_figures(rows: Sequence[_Row]) -> dict[str, Any]:
+    """What an assignment's class row and its summary share: students, started, submitted, words, time."""
+    started = [r.word_count for r in rows if r.word_count > 0]
+    return {
+        "students": len(rows),
+        "started": len(started),
+        "submitted": sum(1 for r in rows if r.submitted_at),
+        "median_words": statistics.median(started) if started else None,
+        "total_active_minutes": round(sum(r.active_minutes for r in rows), 1),
+    }
 
 
 @dataclass(slots=True)
