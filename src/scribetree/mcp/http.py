@@ -148,4 +148,7 @@ def http_app(server: MCPServer) -> ASGIApp:
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts(), allowed_origins=allowed_origins()
     )
-    return BearerGate(server.streamable_http_app(streamable_http_path="/", transport_security=security))
+    # Stateless: every request stands alone (the token is checked on each), so any app node can answer any
+    # request and no session has to stick to one process.
+    app = server.streamable_http_app(streamable_http_path="/", transport_security=security, stateless_http=True)
+    return BearerGate(app)
