@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,3 +79,21 @@ async def test_stdio_subprocess_acts_as_the_token_owner(database_url: str, peopl
     assert "score_reflection" in names
     assert who.structured_content["display_name"] == "Sam Student"
     assert denied.is_error
+
+
+async def test_http_a_revoked_token_stops_at_once(server: str, people: People, session: AsyncSession) -> None:
+    from scribetree.identity.models import ApiToken
+    from scribetree.identity.service import identity
+
+    async with http_client(server, people.tokens["student2"]) as c:
+        before = await c.call_tool("whoami", {})
+        assert before.structured_content["display_name"] == "Sky Student"
+        user = people.users["student2"]
+        [token] = list(await session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)))
+        await identity.revoke_token(session, people.tenant.id, user.id, token.id)
+        await session.commit()
+        with pytest.raises(Exception):  # noqa: B017 (the transport's error type is the SDK's business)
+            await c.call_tool("whoami", {})
+    async with httpx.AsyncClient() as raw:
+        r = await raw.post(f"{server}/mcp/", json={}, headers={"Authorization": f"Bearer {people.tokens['student2']}"})
+    assert r.status_code == 401 and 'error="invalid_token"' in r.headers["www-authenticate"]
