@@ -14,6 +14,7 @@ from scribetree.alerts.models import (
     AlertWatermark,
 )
 from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
+from scribetree.compliance.research_models import ResearchQueryLog, ResearchSettings
 from scribetree.core.audit import AuditChainHead, AuditEvent
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
@@ -80,6 +81,8 @@ __all__ = [
     "Membership",
     "Notification",
     "PasswordReset",
+    "ResearchQueryLog",
+    "ResearchSettings",
     "SimilarityFingerprint",
     "SimilarityMatch",
     "SimilaritySettings",
