@@ -5,6 +5,8 @@ Evaluation runs in jobs (``alerts/tasks.py``), each tenant in its own unit of wo
 - ``evaluate_activity`` (every 30 s): documents with a batch, a reflection or a partner request since the
   ``activity`` watermark (minus a minute of overlap, for transactions that committed late) get the event rules
   (stuck, large paste, reflections, over-reliance, breakthrough, improvement). Then due deliveries go out.
+  Integrity reports computed since the ``integrity_reports`` watermark raise ``process_flags`` alerts in the
+  same run (``alerts/integrity_rule.py``).
 - ``evaluate_schedule`` (hourly): every student of every live assignment gets the time rules (no activity,
   behind schedule, productivity drop).
 
@@ -26,7 +28,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.alerts import delivery as timing
-from scribetree.alerts import rules
+from scribetree.alerts import integrity_rule, rules
 from scribetree.alerts.access import MANAGERS, StaffAccess, access_alert, access_course_alerts
 from scribetree.alerts.exceptions import (
     AlertSettingsReadOnly,
@@ -299,12 +301,19 @@ class AlertService:
                         "dedupe_key": rules.dedupe_key(f, h.student_user_id, h.assignment_id),
                     }
                 )
+        created = await self._raise(session, tenant_id, rows, histories[0].now)
+        return EvaluationResult(len(histories), len(rows), len(created))
+
+    async def _raise(
+        self, session: AsyncSession, tenant_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime
+    ) -> list[Alert]:
+        """Insert alert rows (one per dedupe key) and fan the new ones out to the staff."""
         created: list[Alert] = []
         for i in range(0, len(rows), 500):
             created += await AlertRepository(session, tenant_id).insert_new(rows[i : i + 500])
         if created:
-            await self._fan_out(session, tenant_id, created, histories[0].now)
-        return EvaluationResult(len(histories), len(rows), len(created))
+            await self._fan_out(session, tenant_id, created, now)
+        return created
 
     @staticmethod
     def _links(h: rules.History, rule: str) -> list[dict[str, str]]:
@@ -333,6 +342,10 @@ class AlertService:
             if histories:
                 result = await self._run_rules(session, tenant_id, histories, on_activity=True)
         await marks.set_value(ACTIVITY_WATERMARK, now)
+        flagged = await integrity_rule.flagged_rows(session, tenant_id, now)  # submissions' process flags
+        if flagged:
+            new = await self._raise(session, tenant_id, flagged, now)
+            result = EvaluationResult(result.targets, result.findings + len(flagged), result.created + len(new))
         return result
 
     async def evaluate_schedule(
