@@ -235,6 +235,8 @@ def sample_args(people: People) -> dict[str, dict[str, object]]:
         "ai_partner_history": {"document_id": str(people.document_id)},
         "list_comments": {"document_id": str(people.document_id)},
         "post_comment": {"document_id": str(people.document_id), "body": "Good start."},
+        "research_course_activity": {},
+        "research_reflection_quality": {},
     }
 
 

@@ -1,4 +1,4 @@
-"""JSON API: the institution's audit trail."""
+"""JSON API: the institution's audit trail and its research consent."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
+from scribetree.compliance.research import ResearchSettingsRead, ResearchSettingsUpdate, research
 from scribetree.compliance.schemas import AuditPage, ChainVerification
 from scribetree.compliance.service import audit_service
 from scribetree.core.errors import ErrorBody
-from scribetree.core.http import ReadSession, UnitOfWorkRoute
+from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession
 from scribetree.tenancy import auth
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["audit"])
@@ -48,3 +49,30 @@ async def list_audit_events(
 async def verify_audit_chain(ctx: auth.AuditRead, session: ReadSession) -> ChainVerification:
     """Recompute your institution's hash chain and report the first altered or missing entry, if any."""
     return await audit_service.verify_tenant(session, ctx)
+
+
+@router.get(
+    "/research-settings",
+    response_model=ResearchSettingsRead,
+    operation_id="research:settings:get",
+    responses=ERR,
+    tags=["research"],
+)
+async def get_research_settings(ctx: auth.AuditRead, session: ReadSession) -> ResearchSettingsRead:
+    """Institution admins: whether the institution consents to research use of its data, and k_min."""
+    return await research.get_settings(session, ctx)
+
+
+@router.put(
+    "/research-settings",
+    response_model=ResearchSettingsRead,
+    operation_id="research:settings:put",
+    responses={**ERR, 422: {"model": ErrorBody}},
+    tags=["research"],
+)
+async def put_research_settings(
+    body: ResearchSettingsUpdate, ctx: auth.TenantSettingsWrite, session: WriteSession
+) -> ResearchSettingsRead:
+    """Institution admins: turn research consent on or off and set k_min (2-100, groups with fewer students are
+    suppressed). Audited as ``research.settings_updated``."""
+    return await research.update_settings(session, ctx, body)

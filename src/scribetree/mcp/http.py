@@ -25,7 +25,7 @@ from scribetree.mcp.runtime import bearer
 from scribetree.tenancy.service import access
 
 MOUNT = "/mcp"
-SCOPES = ["read", "write", "admin"]
+SCOPES = ["read", "write", "admin", "research"]
 ACCOUNT_PAGE = "/account"  # the "API tokens" section of the account page
 
 

@@ -33,6 +33,7 @@ from scribetree.courses.schemas import AssignmentRead
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import course as course_service
 from scribetree.integrity.service import integrity as integrity_service
+from scribetree.mcp import research as research_tools
 from scribetree.mcp import schemas as out
 from scribetree.mcp.runtime import DEFAULT_PAGE, page, run_tool, text_arg
 from scribetree.tenancy.context import AuthContext
@@ -59,6 +60,7 @@ def build_server() -> MCPServer:
     _analysis(server)
     _insight(server)
     _feedback(server)
+    research_tools.register(server)
     _resources(server)
     _prompts(server)
     return server

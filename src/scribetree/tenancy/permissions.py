@@ -17,6 +17,8 @@ class Scope(StrEnum):
     read = "read"
     write = "write"
     admin = "admin"
+    # De-identified research aggregates over MCP; only institution admins can hold it (docs/mcp.md).
+    research = "research"
 
 
 class Permission(StrEnum):

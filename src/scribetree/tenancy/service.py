@@ -663,7 +663,8 @@ class AccessService:
         allowed = {s.value for s in ROLE_SCOPES[ctx.role]}
         unknown = wanted - {s.value for s in Scope}
         if unknown:
-            raise ScopeNotAllowed(f"Unknown scope(s): {', '.join(sorted(unknown))}. Use read, write or admin.")
+            known = ", ".join(s.value for s in Scope)
+            raise ScopeNotAllowed(f"Unknown scope(s): {', '.join(sorted(unknown))}. Use one of: {known}.")
         if not wanted <= allowed:
             raise ScopeNotAllowed(f"Your role can grant only: {', '.join(sorted(allowed))}.")
         secret, row = await identity.create_token(

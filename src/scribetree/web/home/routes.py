@@ -44,6 +44,7 @@ SCOPE_HELP = {
     Scope.read: "Read: see your own things and, for admins, the institution's members and audit log.",
     Scope.write: "Write: change your own things.",
     Scope.admin: "Admin: manage the institution (members, invitations, branding).",
+    Scope.research: "Research: de-identified aggregates for research tools (needs your institution's consent).",
 }
 
 
