@@ -264,3 +264,17 @@ class TestSettingsApi:
         assert (await client.get("/api/v1/research-settings")).status_code in (403, 404)
         r = await client.put("/api/v1/research-settings", json={"consented": True, "k_min": 5})
         assert r.status_code in (403, 404)
+
+
+class TestResearchTokens:
+    @ADMIN
+    async def test_an_institution_admin_may_create_one(self, client: httpx.AsyncClient) -> None:
+        r = await client.post("/api/v1/me/tokens", json={"name": "study", "scopes": ["read", "research"]})
+        assert r.status_code in (200, 201), r.text
+        assert sorted(r.json()["scopes"]) == ["read", "research"]
+
+    @pytest.mark.auth(role="educator")
+    async def test_nobody_else_may(self, client: httpx.AsyncClient) -> None:
+        r = await client.post("/api/v1/me/tokens", json={"name": "study", "scopes": ["read", "research"]})
+        assert r.status_code == 422 and r.json()["error"] == "ScopeNotAllowed", r.text
+        assert (await client.get("/api/v1/me/tokens")).json() == []
