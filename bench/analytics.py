@@ -12,8 +12,9 @@ subprocess with the server's environment): ``--assignments`` published assignmen
 the end, some deletions and a paste now and then: valid ops, replayed by the analytics fold). Then the catch-up
 (``--phase catch-up``): ``analytics.refresh_tenant`` in units of work of 25 documents until nothing is stale;
 its wall time and batches/s are reported. Then ``scribetree serve`` (one process, the in-process worker off so
-that only the requests are measured) and ``--concurrency`` clients signed in as the institution admin request,
-for ``--duration`` seconds after a ``--warmup``, an even mix of: the course's figures, an assignment's, a
+that only the requests are measured) and ``--concurrency`` clients signed in as the institution admin request
+(back to back, or with an exponential ``--think`` time between requests, like people reading each page), for
+``--duration`` seconds after a ``--warmup``, an even mix of: the course's figures, an assignment's, a
 random student's, a random document's and the class's daily series. Reported per endpoint and overall:
 requests, p50/p95/p99 in ms, errors (any status other than 200). One JSON object per run (``--out``).
 """
@@ -213,6 +214,7 @@ async def load(
     duration: float,
     pid: int | None = None,
     sequential_n: int = 20,
+    think: float = 0.0,
 ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30.0) as c:
         r = await c.post(f"/api/v1/tenants/{SLUG}/session", json={"email": email_for(0), "password": PASSWORD})
@@ -244,6 +246,8 @@ async def load(
                 except httpx.HTTPError:
                     status = 0
                 samples.append((kind, t0, time.perf_counter() - t0, status))
+                if think:  # a person reading the page before the next one (exponential, mean ``think`` s)
+                    await asyncio.sleep(min(rng.expovariate(1 / think), 4 * think))
 
     cpu_before = cpu_seconds(pid) if pid else 0.0
     await asyncio.gather(*(client(k) for k in range(concurrency)))
@@ -413,7 +417,16 @@ def run_one(db: str, args: argparse.Namespace, tag: str) -> dict[str, Any]:
         try:
             assert server.proc is not None
             measured = asyncio.run(
-                load(server.url, ids, args.concurrency, args.warmup, args.duration, server.proc.pid, args.sequential)
+                load(
+                    server.url,
+                    ids,
+                    args.concurrency,
+                    args.warmup,
+                    args.duration,
+                    server.proc.pid,
+                    args.sequential,
+                    args.think,
+                )
             )
         finally:
             server.stop()
@@ -423,6 +436,7 @@ def run_one(db: str, args: argparse.Namespace, tag: str) -> dict[str, Any]:
             "events": events,
             "catch_up": caught,
             "concurrency": args.concurrency,
+            "think_s": args.think,
             "duration_s": args.duration,
             "endpoints": measured,
         }
@@ -437,6 +451,12 @@ def main() -> None:
     p.add_argument("--writing-days", type=int, default=10, help="days each student writes on each assignment")
     p.add_argument("--batches-per-day", type=int, default=30)
     p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds each client waits between requests (0: back to back, a saturating closed loop)",
+    )
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--duration", type=float, default=20.0)
     p.add_argument("--repeat", type=int, default=1)
