@@ -49,7 +49,7 @@ async def evaluate_activity(session: AsyncSession, *, tenant_id: str) -> None:
             "alerts evaluated",
             extra={
                 "tenant_id": tenant_id,
-                "created": found.created,
+                "alerts_created": found.created,
                 "notified": sent.notified,
                 "digests": sent.digests,
             },
@@ -65,7 +65,8 @@ async def scan_schedule(session: AsyncSession) -> None:
 async def evaluate_schedule(session: AsyncSession, *, tenant_id: str) -> None:
     found = await alerts.evaluate_schedule(session, uuid.UUID(tenant_id))
     log.info(
-        "alerts scheduled rules", extra={"tenant_id": tenant_id, "created": found.created, "targets": found.targets}
+        "alerts scheduled rules",
+        extra={"tenant_id": tenant_id, "alerts_created": found.created, "targets": found.targets},
     )
 
 
