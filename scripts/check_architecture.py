@@ -5,6 +5,9 @@
 - T2: services and repositories never call ``commit()``, ``rollback()`` or ``begin()`` (``begin_nested`` is fine).
 - C1: nothing but ``core/config.py`` reads the environment (``os.environ``, ``os.getenv``).
 - E1: ``HTTPException`` is never raised (or imported) in a service.
+- G1: a log call's ``extra={...}`` never uses a key the ``LogRecord`` already has (``created``, ``name``,
+  ``msg``...): logging raises ``KeyError`` for it, but only when the level is enabled, so tests at WARNING miss
+  what kills an INFO call in production.
 
 Usage: ``python scripts/check_architecture.py [SRC_DIR]`` (default: ``src/scribetree`` next to this script).
 Prints ``file:line: RULE message`` for each violation and exits 1 if there is any.
@@ -13,6 +16,7 @@ Prints ``file:line: RULE message`` for each violation and exits 1 if there is an
 from __future__ import annotations
 
 import ast
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +27,7 @@ UNSCOPED_ALLOWED = ("ops", "compliance")  # top-level packages under scribetree/
 TRANSACTION_CALLS = {"commit", "rollback", "begin"}
 ENV_ALLOWED = ("core/config.py",)
 ENV_NAMES = {"environ", "getenv", "putenv", "unsetenv", "environb", "getenvb"}
+LOG_RECORD_KEYS = frozenset(logging.LogRecord("n", 0, "p", 0, "m", (), None).__dict__) | {"message", "asctime"}
 
 
 @dataclass(frozen=True, order=True)
@@ -78,6 +83,16 @@ def check_file(path: Path, root: Path) -> Iterator[Violation]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _call_name(node)
+            for kw in node.keywords:
+                if kw.arg == "extra" and isinstance(kw.value, ast.Dict):
+                    for key in kw.value.keys:
+                        if isinstance(key, ast.Constant) and key.value in LOG_RECORD_KEYS:
+                            yield Violation(
+                                shown,
+                                node.lineno,
+                                "G1",
+                                f"extra={{{key.value!r}: ...}} overwrites a LogRecord attribute (KeyError when logged)",
+                            )
             if name == "unscoped" and package not in UNSCOPED_ALLOWED:
                 yield Violation(
                     shown, node.lineno, "N3", "calls .unscoped(); only ops and compliance may cross tenants"
@@ -120,7 +135,7 @@ def main(argv: list[str]) -> int:
     for v in violations:
         print(v)
     if violations:
-        print(f"{len(violations)} architecture violation(s) (STYLE N3, T2, C1, E1)", file=sys.stderr)
+        print(f"{len(violations)} architecture violation(s) (STYLE N3, T2, C1, E1; G1 logging)", file=sys.stderr)
         return 1
     return 0
 

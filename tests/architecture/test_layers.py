@@ -97,6 +97,7 @@ class TestArchitectureScript:
         write("ops/service.py", "async def count(session):\n    return await Repo.unscoped(session).count()\n")
         write("core/config.py", "import os\n\nENV = os.environ.get('SCRIBETREE_ENV')\n")
         write("courses/endpoints.py", "from fastapi import HTTPException\n\nraise HTTPException(409)\n")
+        write("alerts/tasks.py", "log.info('ran', extra={'created': 1, 'alerts_created': 2})\n")
 
         result = run(sys.executable, SCRIPT, tmp_path)
         assert result.returncode == 1
@@ -117,6 +118,7 @@ class TestArchitectureScript:
             ("courses/repository.py", 5, "T2"),
             ("writing/service/_submit.py", 2, "T2"),
             ("integrations/lti/client.py", 1, "C1"),
+            ("alerts/tasks.py", 1, "G1"),
         }, result.stdout
 
     def test_a_clean_tree_passes(self, tmp_path: Path, checker: ModuleType) -> None:
