@@ -264,6 +264,8 @@ class _Writer:
     async def day(self, ago: int, steps: list[tuple[str, str]], rng: random.Random) -> None:
         start = (clock.utcnow() - timedelta(days=ago)).replace(hour=16, minute=0, second=0, microsecond=0)
         start += timedelta(minutes=rng.randrange(0, 240))
+        # never in the future, and not "writing now" when the demo starts: today's session ends 30 minutes ago
+        start = min(start, clock.utcnow() - (len(steps) + 1) * BATCH_GAP - timedelta(minutes=30))
         session_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         for seq, (kind, sentence) in enumerate(steps, start=1):
             at = start + seq * BATCH_GAP + timedelta(seconds=rng.randrange(0, 10))

@@ -14,6 +14,7 @@ or titles. The output is well-formed XML.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,7 @@ HEIGHT = 260
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 16, 16, 44
 PLOT_H = HEIGHT - PAD_TOP - PAD_BOTTOM
 BASE = PAD_TOP + PLOT_H
+LABEL_CHAR_W, LABEL_GAP = 7.5, 8  # an axis label's width per character and the space between two labels
 
 _ids = itertools.count(1)
 
@@ -173,8 +175,12 @@ def _axis(top: float, x_labels: Sequence[str], step_x: float, x0: float, unit: s
         out.append(el("line", x1=PAD_LEFT, x2=WIDTH - PAD_RIGHT, y1=_n(y), y2=_n(y), stroke=GRID))
         out.append(el("text", fmt(tick, unit), x=PAD_LEFT - 6, y=_n(y + 4), text_anchor="end", fill=AXIS))
     out.append(el("line", x1=PAD_LEFT, x2=WIDTH - PAD_RIGHT, y1=BASE, y2=BASE, stroke=AXIS))
+    # labels never overlap: every k-th one, k from the longest label's width (~7.5 units a character at 14 px)
+    need = max((len(label) for label in x_labels), default=0) * LABEL_CHAR_W + LABEL_GAP
+    every = max(label_every, math.ceil(need / step_x)) if step_x > 0 else label_every
+    last = len(x_labels) - 1
     for i, label in enumerate(x_labels):
-        if i % label_every == 0 or i == len(x_labels) - 1:
+        if i % every == 0 or (i == last and (i - i // every * every) * step_x >= need):
             out.append(el("text", label, x=_n(x0 + i * step_x), y=BASE + 16, text_anchor="middle", fill=AXIS))
     return out
 
