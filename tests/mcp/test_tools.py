@@ -27,6 +27,8 @@ EXPECTED_TOOLS = {
     "ai_partner_history",
     "list_comments",
     "post_comment",
+    "student_profile",
+    "message_student",
 }
 
 
@@ -235,6 +237,12 @@ def sample_args(people: People) -> dict[str, dict[str, object]]:
         "ai_partner_history": {"document_id": str(people.document_id)},
         "list_comments": {"document_id": str(people.document_id)},
         "post_comment": {"document_id": str(people.document_id), "body": "Good start."},
+        "student_profile": {"course_id": str(people.course.id), "student_user_id": str(people.users["student"].id)},
+        "message_student": {
+            "course_id": str(people.course.id),
+            "student_user_id": str(people.users["student"].id),
+            "message": "Keep going.",
+        },
         "research_course_activity": {},
         "research_reflection_quality": {},
     }

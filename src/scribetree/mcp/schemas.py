@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -95,3 +95,44 @@ class IntegritySummary(BaseModel):
 
 class CommentList(BaseModel):
     items: list[CommentRead]
+
+
+class EvidenceOut(BaseModel):
+    text: str = Field(description="the figure, in words: '9 of 14 days with writing'")
+    href: str | None = Field(description="where it can be seen in the web app, if anywhere")
+
+
+class StatementOut(BaseModel):
+    code: str = Field(description="'pattern.steady', 'state.stalled', 'strength.sentence_variety', ...")
+    text: str = Field(description="the statement in the caller's wording (educator or student)")
+    evidence: list[EvidenceOut]
+
+
+class AiWeekOut(BaseModel):
+    week: date = Field(description="the Monday")
+    words_added: int
+    exchanges: int
+    per_1000: float | None = Field(description="AI-partner exchanges per 1,000 words added; null on few words")
+
+
+class StudentProfile(BaseModel):
+    """A learner profile: the state, patterns, strengths, areas to work on and AI independence, with evidence."""
+
+    user_id: uuid.UUID
+    name: str
+    course_id: uuid.UUID
+    audience: str = Field(description="educator or student: the wording of every statement")
+    state: str = Field(description="progressing, stalled, struggling, not_started or nothing_open")
+    state_label: str
+    state_statement: StatementOut
+    patterns: list[StatementOut]
+    strengths: list[StatementOut]
+    areas: list[StatementOut]
+    independence: list[StatementOut]
+    ai_weeks: list[AiWeekOut]
+    ai_per_1000: float | None
+    words_added: int
+    words_deleted: int
+    active_minutes: float
+    writing_days: int
+    last_activity_at: datetime | None

@@ -23,9 +23,13 @@ from scribetree.ai_partner.reflection import DIMENSION_LABELS, ReflectionInput, 
 from scribetree.ai_partner.schemas import AssignmentSummary as PartnerAssignmentSummary
 from scribetree.ai_partner.schemas import HistoryRead
 from scribetree.ai_partner.service import partner as partner_service
+from scribetree.alerts.interventions import interventions as intervention_service
+from scribetree.alerts.interventions_schemas import MESSAGE_MAX, SUBJECT_MAX, InterventionRead, MessageCreate
 from scribetree.alerts.models import AlertStatus
 from scribetree.alerts.schemas import AlertList
 from scribetree.alerts.service import alerts as alert_service
+from scribetree.analytics.profile import Profile, Statement
+from scribetree.analytics.profile import profiles as profile_service
 from scribetree.analytics.schemas import StudentMetrics, StyleMeasures
 from scribetree.analytics.service import analytics as analytics_service
 from scribetree.analytics.style import measure
@@ -274,6 +278,22 @@ def _insight(server: MCPServer) -> None:
         return await run_tool(ctx, "student_analytics", _ids(args), go)
 
     @server.tool(
+        description="A learner profile in a course: the student's state (progressing, stalled, ...), writing "
+        "patterns, strengths, areas to work on and independence from the AI partner, each with its evidence. "
+        "Students may ask for their own (student_user_id = their user id, see whoami) and get the wording meant "
+        "for them; staff for their course's students (audited)."
+    )
+    async def student_profile(ctx: Context, course_id: uuid.UUID, student_user_id: uuid.UUID) -> out.StudentProfile:
+        async def go(s: AsyncSession, a: AuthContext) -> out.StudentProfile:
+            prof, _ = await profile_service.student_profile(s, a, course_id, student_user_id, audit_session=s)
+            # The service lets only the student themselves or the course's staff (and admins) through; the
+            # student's own profile is only ever worded for them.
+            return _profile_out(prof, "student" if a.user_id == student_user_id else "educator")
+
+        args = {"course_id": course_id, "student_user_id": student_user_id}
+        return await run_tool(ctx, "student_profile", _ids(args), go)
+
+    @server.tool(
         description="A summary of a submission's integrity report (process evidence): the flags with what was "
         "measured and the threshold, how many responses the student gave and the outcomes recorded. The essay "
         "text is left out. The student of the submission or the course's staff; audited."
@@ -349,6 +369,64 @@ def _feedback(server: MCPServer) -> None:
 
         args = {"document_id": document_id, "submission_id": submission_id, "body": text_arg(body)}
         return await run_tool(ctx, "post_comment", _ids(args), go, write=True)
+
+    @server.tool(
+        description="WRITE (needs the 'write' scope): send a message to a student of your course (course staff "
+        "only). This CHANGES data: it is recorded as an intervention on the student, and the student gets an "
+        "in-app notification and an email. Plain text; it is never rendered as HTML."
+    )
+    async def message_student(
+        ctx: Context,
+        course_id: uuid.UUID,
+        student_user_id: uuid.UUID,
+        message: Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX, description="the message, plain text")],
+        subject: Annotated[
+            str, Field(min_length=1, max_length=SUBJECT_MAX, description="the subject of the notification and email")
+        ] = "A message about your writing",
+    ) -> InterventionRead:
+        async def go(s: AsyncSession, a: AuthContext) -> InterventionRead:
+            data = MessageCreate(kind="message", subject=subject, body=message)
+            return await intervention_service.for_student(s, a, course_id, student_user_id, data)
+
+        args = {
+            "course_id": course_id,
+            "student_user_id": student_user_id,
+            "subject": text_arg(subject),
+            "message": text_arg(message),
+        }
+        return await run_tool(ctx, "message_student", _ids(args), go, write=True)
+
+
+def _statement(st: Statement, audience: str) -> out.StatementOut:
+    evidence = [out.EvidenceOut(text=e.text, href=e.href) for e in st.evidence]
+    return out.StatementOut(code=st.code, text=st.text(audience), evidence=evidence)
+
+
+def _profile_out(prof: Profile, audience: str) -> out.StudentProfile:
+    """The profile in one wording only: a student's never carries the educator's text."""
+    return out.StudentProfile(
+        user_id=prof.user_id,
+        name=prof.name,
+        course_id=prof.course_id,
+        audience=audience,
+        state=str(prof.state),
+        state_label=prof.state_label(audience),
+        state_statement=_statement(prof.state_statement, audience),
+        patterns=[_statement(x, audience) for x in prof.patterns],
+        strengths=[_statement(x, audience) for x in prof.strengths],
+        areas=[_statement(x, audience) for x in prof.areas],
+        independence=[_statement(x, audience) for x in prof.independence],
+        ai_weeks=[
+            out.AiWeekOut(week=w.week, words_added=w.words_added, exchanges=w.exchanges, per_1000=w.per_1000)
+            for w in prof.ai_weeks
+        ],
+        ai_per_1000=prof.ai_per_1000,
+        words_added=prof.words_added,
+        words_deleted=prof.words_deleted,
+        active_minutes=prof.active_minutes,
+        writing_days=prof.writing_days,
+        last_activity_at=prof.last_activity_at,
+    )
 
 
 def _ids(args: dict[str, object]) -> dict[str, object]:
