@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,33 @@ def _drop_pg(name: str) -> None:
 
     with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def scratch_database(db: str, name: str) -> Iterator[str]:
+    """A migrated scratch database for one benchmark run: a SQLite file in a temporary directory, or a new
+    PostgreSQL database on the local server (dropped afterwards). Yields its SQLAlchemy URL."""
+    pg_name = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if db == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp}/bench-{name}.db"
+        else:
+            pg_name = _scratch_pg()
+            url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
+        try:
+            _migrate(url)
+            yield url
+        finally:
+            if pg_name:
+                _drop_pg(pg_name)
+
+
+def emit(result: dict[str, Any], out: Path | None) -> None:
+    """Print one run's JSON object (and write it to ``--out``)."""
+    text = json.dumps(result, default=str)
+    print(text)
+    if out:
+        out.write_text(text)
 
 
 async def _seed(students: int, batches: int) -> dict[str, Any]:
@@ -271,23 +300,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.students, args.batches, args.repeat = 10, 5, 1
-    pg_name = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.db == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp}/bench-alerts.db"
-        else:
-            pg_name = _scratch_pg()
-            url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
-        try:
-            _migrate(url)
-            result = asyncio.run(_run(args, url))
-        finally:
-            if pg_name:
-                _drop_pg(pg_name)
-    text = json.dumps(result, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    with scratch_database(args.db, "alerts") as url:
+        result = asyncio.run(_run(args, url))
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

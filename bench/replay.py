@@ -23,17 +23,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.integrity import PG_ADMIN, _drop_pg, _migrate, _scratch_pg, _seed, percentile
+from bench.alerts import emit, scratch_database
+from bench.integrity import _seed, percentile
 
 
 class _Sink:
@@ -173,23 +172,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.words, args.repeat = 500, 3
-    pg_name = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.db == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp}/bench-replay.db"
-        else:
-            pg_name = _scratch_pg()
-            url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
-        try:
-            _migrate(url)
-            result = asyncio.run(_run(args, url))
-        finally:
-            if pg_name:
-                _drop_pg(pg_name)
-    text = json.dumps(result, default=str)
-    print(text)
-    if args.out:
-        args.out.write_text(text)
+    with scratch_database(args.db, "replay") as url:
+        result = asyncio.run(_run(args, url))
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
