@@ -104,6 +104,32 @@ def op_sequences(draw: st.DrawFn) -> tuple[str, list[dict]]:
     return start, raw
 
 
+# Long runs of cluster characters (a held-down key, a pasted URL) cross the backward scan's first steps.
+LONG = st.sampled_from(["w" * 63, "w" * 64, "w" * 65, "ab-" * 300, "e\u0301" * 700, "x" * 5000])
+window_texts = st.lists(st.one_of(st.sampled_from([*PIECES, "\u3099", "--"]), LONG), max_size=12).map("".join)
+
+
+class TestLocalWordMarks:
+    @settings(max_examples=400, deadline=None)
+    @given(st.one_of(window_texts, any_text), st.data())
+    def test_marks_add_up_to_the_word_count(self, text: str, data: st.DataObject) -> None:
+        cut = data.draw(st.integers(0, len(text)))
+        assert ops._marks_in(text, 0, len(text)) == ops.word_count(text)
+        assert ops._marks_in(text, -3, cut) + ops._marks_in(text, cut, len(text) + 3) == ops.word_count(text)
+
+    @settings(max_examples=200, deadline=None)
+    @given(window_texts, st.data(), st.sampled_from(["w", " ", "-", "漢", "e\u0301", "x y"]))
+    def test_word_counts_stay_exact_inside_long_runs(self, text: str, data: st.DataObject, insert: str) -> None:
+        pos = data.draw(st.integers(0, len(text)))
+        length = data.draw(st.integers(0, min(3, len(text) - pos)))
+        raw = [{"kind": "insert", "pos": pos, "text": insert, "t": 0}]
+        if length:
+            raw.append({"kind": "delete", "pos": pos, "len": length, "t": 1})
+        parsed = ops.parse_ops(raw)
+        applied = ops.apply_counted(text, parsed)
+        assert ops.word_count(text) + applied.word_delta == ops.word_count(applied.text)
+
+
 class TestApplyProperties:
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(op_sequences())
