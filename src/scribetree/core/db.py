@@ -11,7 +11,9 @@ and repositories never commit (T2).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -93,6 +95,7 @@ class Engines:
     read: AsyncEngine
     write: AsyncEngine
     url: str
+    lane: _WriterLane | None = None  # SQLite: the group commit of run_committed, made on first use
 
     @property
     def is_sqlite(self) -> bool:
@@ -269,6 +272,91 @@ async def run_in_transaction(session: AsyncSession, script: Callable[[Connection
     return await driver._execute(step)  # aiosqlite's own queue: the script runs on the connection's thread
 
 
+async def run_committed(session: AsyncSession, script: Callable[[Connection], T]) -> T:
+    """Run ``script`` as its own transaction, committed when this returns (the batch path of the editor).
+
+    SQLite: through the writer lane, a group commit: scripts that arrive while the writer is busy run together
+    in ONE step on the writer connection's thread, each in its own savepoint (a script that raises rolls back
+    only its own statements and gets its exception), then one COMMIT. The writer is held for the scripts' own
+    time, never across trips through a busy event loop, and one loop round trip serves many scripts.
+    After-commit hooks added to ``session`` afterwards run at its unit of work's commit as usual.
+    When ``session`` is already in a transaction (on SQLite that transaction holds the writer, which the lane
+    would wait for) and on PostgreSQL (no single writer), the script runs in ``session``'s transaction
+    instead, committed by its unit of work.
+    """
+    eng = engines()
+    if not eng.is_sqlite or session.in_transaction():
+        return await run_in_transaction(session, script)
+    if eng.lane is None:
+        eng.lane = _WriterLane(eng.write)
+    return await eng.lane.submit(script)
+
+
+class _WriterLane:
+    """FIFO group commit on SQLite's single writer (see ``run_committed``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.waiting: Lane = []
+        self.draining: asyncio.Task[None] | None = None
+
+    async def submit(self, script: Callable[[Connection], T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self.waiting.append((script, future))
+        if self.draining is None or self.draining.done():
+            self.draining = asyncio.create_task(self._drain(), name="sqlite-writer-lane")
+        return await asyncio.shield(future)  # a cancelled caller does not cancel the group it is part of
+
+    async def _drain(self) -> None:
+        while self.waiting:
+            group, self.waiting = self.waiting, []
+            try:
+                async with self.engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    driver = raw.driver_connection
+                    engine = _sync_engine_for(driver)
+                    outcomes = await driver._execute(functools.partial(_run_group, driver._conn, engine, group))
+            except BaseException as exc:  # the group could not run or commit: nothing of it was kept
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("writer lane stopped"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+
+Lane = list[tuple[Callable[[Connection], Any], Any]]
+
+
+def _run_group(dbapi: Any, engine: Engine, group: Lane) -> list[tuple[bool, Any]]:
+    """On the writer's thread: BEGIN IMMEDIATE, each script in a savepoint, COMMIT (all or, on error, nothing)."""
+    outcomes: list[tuple[bool, Any]] = []
+    dbapi.execute("BEGIN IMMEDIATE")
+    try:
+        for script, _ in group:
+            dbapi.execute("SAVEPOINT lane")
+            try:
+                with engine.connect() as sync:
+                    outcomes.append((True, script(sync)))
+            except Exception as exc:
+                dbapi.execute("ROLLBACK TO lane")
+                outcomes.append((False, exc))
+            dbapi.execute("RELEASE lane")
+        dbapi.execute("COMMIT")
+    except BaseException:
+        if dbapi.in_transaction:
+            dbapi.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
 # ---- unit of work -------------------------------------------------------------------------------------
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -307,4 +395,3 @@ async def unit_of_work(*, write: bool = True) -> AsyncIterator[AsyncSession]:
         raise
     finally:
         await session.close()
-

@@ -80,7 +80,9 @@ async def post_batch(
     ``DocumentTooLarge`` (with ``limit``), 422 ``MalformedOp`` / ``UnknownOpKind`` / ``InvalidOpLength`` /
     ``OpOutOfRange`` (with ``op_index``), 422 ``HashMismatch`` (with the server's ``revision``).
     """
-    return await with_details(document_service.apply_batch(session, ctx, document_id, body, read_session=read))
+    return await with_details(
+        document_service.apply_batch(session, ctx, document_id, body, read_session=read, commit_now=True)
+    )
 
 
 @router.get(

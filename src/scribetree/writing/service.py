@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import audit, clock, pubsub
 from scribetree.core.config import settings
-from scribetree.core.db import after_commit, run_in_transaction
+from scribetree.core.db import after_commit, run_committed, run_in_transaction
 from scribetree.courses.extensions import extensions as extension_service
 from scribetree.courses.service import assignment as assignment_service
 from scribetree.courses.service import assignment_access
@@ -274,6 +274,7 @@ class DocumentService:
         body: BatchCreate,
         *,
         read_session: AsyncSession | None = None,
+        commit_now: bool = False,
     ) -> BatchAccepted:
         """Append a batch and apply it, or refuse it whole (nothing applied). Idempotent on (session_id, seq).
 
@@ -284,7 +285,10 @@ class DocumentService:
         Access is checked on ``read_session`` (default: ``session``) before the write transaction, which then
         only locks the document row, looks up the session's last batch, and writes the batch, the touched
         chunks, the document's counters and the writing session: on SQLite the single writer is held for those
-        few statements only.
+        few statements only. With ``commit_now`` (the HTTP route) the write transaction is the batch's own,
+        committed before this returns (``core.db.run_committed``: on SQLite a group commit with the batches that
+        arrive at the same moment); a failure later in the request then leaves the batch kept, and the editor's
+        resend gets the same answer with ``replayed: true``.
         """
         if len(body.ops) > settings.WRITING_MAX_BATCH_OPS:
             raise BatchTooLarge(
@@ -303,7 +307,8 @@ class DocumentService:
         await check_edit(read_session or session, ctx, document_id)
         tenant_id = ctx.tenant_id
         assert tenant_id is not None  # check_edit refuses callers outside a tenant
-        done = await run_in_transaction(
+        run = run_committed if commit_now else run_in_transaction
+        done = await run(
             session, lambda conn: self._write_batch(BatchStore(conn, tenant_id), ctx.user_id, document_id, body, parsed)
         )
         if done.layout is not None:

@@ -1,0 +1,103 @@
+"""The editor's batches commit on their own (``apply_batch(commit_now=True)``, the HTTP route's way).
+
+SQLite: through the writer lane (``core.db.run_committed``), a group commit: batches that arrive together run in
+one step on the single writer, each in its own savepoint, and are committed when ``apply_batch`` returns, whatever
+the request's unit of work does afterwards. PostgreSQL: the batch stays in the request's unit of work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scribetree.core import db
+from scribetree.courses.models import CourseRole
+from scribetree.writing.exceptions import SeqGap
+from scribetree.writing.schemas import BatchCreate
+from scribetree.writing.service import document as document_service
+from tests.factories.courses import create_course_member
+from tests.factories.writing import batch_body, ins
+from tests.writing.conftest import CtxFor, Klass
+
+
+def body(text: str, *, seq: int = 1, base_revision: int = 0) -> BatchCreate:
+    raw, _ = batch_body("", [ins(0, text)], seq=seq, base_revision=base_revision, session_id=uuid.uuid4())
+    return BatchCreate.model_validate(raw)
+
+
+async def text_of(ctx: Any, document_id: uuid.UUID) -> tuple[str, int]:
+    async with db.unit_of_work(write=False) as r:
+        doc = await document_service.get(r, ctx, document_id)
+        return doc.text, doc.revision
+
+
+async def test_a_batch_committed_now_survives_the_requests_rollback(klass: Klass, ctx_for: CtxFor) -> None:
+    ctx = await ctx_for(klass.student, klass.tenant)
+    async with db.unit_of_work() as s:
+        doc_id = (await document_service.open_mine(s, ctx, klass.assignment.id)).id
+
+    read, write = db.make_session(write=False), db.make_session(write=True)
+    try:
+        accepted = await document_service.apply_batch(
+            write, ctx, doc_id, body("kept"), read_session=read, commit_now=True
+        )
+        assert accepted.revision == 1
+        await db.rollback(write)  # the request failed after the batch was applied
+    finally:
+        await read.close()
+        await write.close()
+    expected = ("kept", 1) if db.engines().is_sqlite else ("", 0)  # PostgreSQL: it belongs to the unit of work
+    assert await text_of(ctx, doc_id) == expected
+
+
+async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_takes_only_itself(
+    klass: Klass, ctx_for: CtxFor, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [klass.student, klass.classmate]
+    people += [await create_course_member(session, klass.course, klass.tenant, CourseRole.student) for _ in range(6)]
+    await session.commit()
+    ctxs = [await ctx_for(person, klass.tenant) for person in people]
+    docs = []
+    async with db.unit_of_work() as s:
+        for ctx in ctxs:
+            docs.append((await document_service.open_mine(s, ctx, klass.assignment.id)).id)
+
+    groups: list[int] = []
+    run_group = db._run_group
+
+    def counted(dbapi: Any, engine: Any, group: Any) -> Any:
+        groups.append(len(group))
+        return run_group(dbapi, engine, group)
+
+    monkeypatch.setattr(db, "_run_group", counted)
+
+    async def send(ctx: Any, document_id: uuid.UUID, batch: BatchCreate) -> Any:
+        read, write = db.make_session(write=False), db.make_session(write=True)
+        try:
+            result = await document_service.apply_batch(
+                write, ctx, document_id, batch, read_session=read, commit_now=True
+            )
+            await db.commit(write)
+            return result
+        finally:
+            await read.close()
+            await write.close()
+
+    bodies = [body(f"text {i}", seq=5 if i == 3 else 1) for i in range(len(ctxs))]  # the 4th skips seqs 1-4
+    results = await asyncio.gather(
+        *[send(ctx, doc, b) for ctx, doc, b in zip(ctxs, docs, bodies, strict=True)], return_exceptions=True
+    )
+    assert isinstance(results[3], SeqGap)  # refused on its own, nothing of it applied
+    assert await text_of(ctxs[3], docs[3]) == ("", 0)
+    for i, (ctx, doc) in enumerate(zip(ctxs, docs, strict=True)):
+        if i != 3:
+            assert results[i].revision == 1
+            assert await text_of(ctx, doc) == (f"text {i}", 1)
+    if db.engines().is_sqlite:
+        assert sum(groups) == len(ctxs) and len(groups) < len(ctxs)  # grouped: fewer commits than batches
+    else:
+        assert groups == []  # no lane on PostgreSQL
