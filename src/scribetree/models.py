@@ -16,6 +16,7 @@ from scribetree.alerts.models import (
 from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
 from scribetree.compliance.research_models import ResearchQueryLog, ResearchSettings
 from scribetree.core.audit import AuditChainHead, AuditEvent
+from scribetree.core.cache_epochs import CacheEpoch
 from scribetree.core.db import Base
 from scribetree.core.jobs_models import Job, JobSchedule, WorkerHeartbeat
 from scribetree.courses.extension_models import DeadlineExtension
@@ -59,6 +60,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "CacheEpoch",
     "Comment",
     "Course",
     "CourseMember",
@@ -108,4 +110,5 @@ GLOBAL_TABLES: dict[str, str] = {
     "jobs": "tenant_id set for tenant work; NULL for platform jobs",
     "job_schedules": "platform schedule of periodic jobs",
     "worker_heartbeats": "worker processes serve every tenant",
+    "cache_epochs": "one counter per in-process cache (sign-in, edit access), shared by every process",
 }
