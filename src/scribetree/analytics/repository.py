@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.models import AiExchange, AiReflection
@@ -59,8 +59,22 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
     async def get(self, document_id: uuid.UUID, *, for_update: bool = False) -> DocumentMetricsRow | None:
         stmt = self.base().where(DocumentMetricsRow.document_id == document_id)
         if for_update:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return await self.one_or_none(stmt)
+
+    async def locked(self, document_ids: Sequence[uuid.UUID]) -> list[DocumentMetricsRow]:
+        """The metrics rows of these documents, locked (PostgreSQL; SQLite's writer is single) in document order
+        (two refreshes lock in the same order) and reloaded: what another transaction committed is seen."""
+        if not document_ids:
+            return []
+        stmt = (
+            self.base()
+            .where(DocumentMetricsRow.document_id.in_(document_ids))
+            .order_by(DocumentMetricsRow.document_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.all(stmt)
 
     async def batches_after(
         self,
@@ -113,15 +127,20 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def days(self, document_id: uuid.UUID, keys: Sequence[tuple[uuid.UUID, date]]) -> list[DailyActivityRow]:
+    async def days(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID, date]]) -> list[Row[Any]]:
+        """``(id, document_id, user_id, day)`` of the daily rows among ``(document, user, day)`` keys that exist
+        (one statement for many documents)."""
         if not keys:
             return []
-        stmt = self.base_daily().where(
-            DailyActivityRow.document_id == document_id,
-            DailyActivityRow.user_id.in_({u for u, _ in keys}),
-            DailyActivityRow.day.in_({d for _, d in keys}),
+        d = DailyActivityRow
+        stmt = select(d.id, d.document_id, d.user_id, d.day).where(
+            d.tenant_id == self.tenant_id,
+            d.document_id.in_({k[0] for k in keys}),
+            d.user_id.in_({k[1] for k in keys}),
+            d.day.in_({k[2] for k in keys}),
         )
-        return list((await self.session.scalars(stmt)).all())
+        wanted = set(keys)
+        return [r for r in (await self.session.execute(stmt)).all() if (r.document_id, r.user_id, r.day) in wanted]
 
     def base_daily(self) -> Any:
         return select(DailyActivityRow).where(DailyActivityRow.tenant_id == self.tenant_id)
@@ -130,13 +149,19 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
         self.session.add_all(rows)
         await self.session.flush()
 
-    async def bump_days(self, row_id: uuid.UUID, values: dict[str, int]) -> None:
+    async def bump_days(self, bumps: Sequence[tuple[uuid.UUID, dict[str, int]]]) -> None:
+        """Add ``values`` to the counters of each daily row ``(row id, values)``: one executemany statement."""
+        if not bumps:
+            return
+        t = DailyActivityRow.__table__
+        names = list(bumps[0][1])
         stmt = (
-            update(DailyActivityRow)
-            .where(DailyActivityRow.tenant_id == self.tenant_id, DailyActivityRow.id == row_id)
-            .values({k: getattr(DailyActivityRow, k) + v for k, v in values.items()})
+            update(t)
+            .where(t.c.tenant_id == self.tenant_id, t.c.id == bindparam("row_id"))
+            .values({name: t.c[name] + bindparam(f"add_{name}") for name in names})
         )
-        await self.session.execute(stmt)
+        params = [{"row_id": row_id, **{f"add_{k}": v for k, v in values.items()}} for row_id, values in bumps]
+        await self.session.execute(stmt, params)
 
     # ---- reads for pages --------------------------------------------------------------------------------
 

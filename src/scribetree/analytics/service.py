@@ -7,11 +7,14 @@ figures is written to the audit trail (ARCHITECTURE §6). Services never commit 
 Freshness: the periodic job (``analytics.tasks``, every 30 s) folds new batches of every active document.
 A document or student page catches up the documents it shows first (only their new batches, at most
 ``CATCH_UP_MAX_BATCHES`` each); class pages read the aggregates as they are and say how many documents are
-behind (``stale_documents``).
+behind (``stale_documents``). A catch-up reads and folds through a read session (handing the event loop back
+as it goes), then writes everything at once: on SQLite the single writer is held only for that write.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import statistics
 import time
@@ -47,7 +50,7 @@ from scribetree.analytics.schemas import (
     StudentSummary,
     StyleMeasures,
 )
-from scribetree.core import audit, clock
+from scribetree.core import audit, clock, db
 from scribetree.core.config import settings
 from scribetree.core.errors import NotFound
 from scribetree.courses.models import Assignment, AssignmentKind, CourseRole
@@ -62,6 +65,8 @@ PAGE = 500  # batches read per statement while catching up
 CATCH_UP_MAX_BATCHES = 5000  # per document and call; the periodic job carries on from there
 TENANT_MAX_DOCUMENTS = 500  # documents caught up per tenant job run (the next run takes the rest)
 TENANT_MAX_BATCHES = 20_000  # batches folded per tenant job run (about 2 s of one core), then a new job goes on
+FOLD_SLICE = 64  # batches folded between two hand-backs of the event loop (a few ms of CPU at most)
+STYLE_THREAD_CHARS = 4_000  # longer texts get their style measured on a worker thread (about 1 ms / 1,000 chars)
 STUDENT = CourseRole.student
 # A course's figures are the costliest view (students x assignments). A computed answer is reused for
 # COURSE_CACHE_SECONDS by this process while the course's figures, assignments and roster size are unchanged
@@ -173,40 +178,129 @@ class _Doc:
         return self.row.last_activity_at is not None and (seen is None or self.row.last_activity_at > seen)
 
 
+_STATE_FIELDS = tuple(metrics.State().values())
+
+
+@dataclass(slots=True)
+class _Computed:
+    """One document's catch-up, folded in memory by the compute phase and applied by the write phase."""
+
+    doc: Row[Any]  # ``MetricsRepository.document_row``
+    start: tuple[int, uuid.UUID | None] | None  # the row's watermark (revision, batch id) it began at; None: no row
+    state: metrics.State
+    days: dict[tuple[uuid.UUID, date], metrics.DayDelta]
+    folded: int
+    complete: bool  # every batch there was got folded: the row covers ``doc.last_activity_at``
+    style: dict[str, Any] | None  # style measures of the new text, None if its revision did not change
+
+
+def _apply(row: DocumentMetricsRow, c: _Computed) -> None:
+    for name, value in c.state.values().items():
+        setattr(row, name, value)
+    if c.complete:
+        row.seen_activity_at = c.doc.last_activity_at
+    if c.style is not None:
+        row.style, row.style_revision = c.style, c.state.wm_revision
+
+
+def _new_row(tenant_id: uuid.UUID, c: _Computed) -> DocumentMetricsRow:
+    row = DocumentMetricsRow(
+        tenant_id=tenant_id, document_id=c.doc.id, assignment_id=c.doc.assignment_id, course_id=c.doc.course_id
+    )
+    _apply(row, c)
+    return row
+
+
 class AnalyticsService:
     # ---- the incremental job ----------------------------------------------------------------------------
+    #
+    # A catch-up has two phases. Compute: read the document, its metrics row and the new batches through a read
+    # session and fold them in memory, handing the event loop back every ``FOLD_SLICE`` batches. Write: in the
+    # write session, lock the metrics rows and apply every result whose row still has the watermark the compute
+    # phase started from; if another refresh moved it in between, that document is left for the next refresh
+    # (applying it would count the same batches twice in the day rows). On SQLite only the write phase holds
+    # the single writer, for a few statements.
 
     async def refresh_document(
-        self, session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID, *, max_batches: int | None = None
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        document_id: uuid.UUID,
+        *,
+        max_batches: int | None = None,
+        read_session: AsyncSession | None = None,
     ) -> int:
         """Fold the batches after the document's watermark into its aggregates; returns how many were folded.
 
         Reads only the new batches (pages of ``PAGE``, at most ``max_batches``, default ``CATCH_UP_MAX_BATCHES``)
-        and updates the document's row and its (author, day) rows. Idempotent: a second call folds nothing.
+        through ``read_session`` (default: ``session``; a separate one is released once the reads are done, so
+        one task never holds two pooled connections), then updates the document's row and its (author, day) rows
+        in ``session``. Idempotent: a second call folds nothing. Returns 0, writing nothing, if another refresh
+        moved the watermark meanwhile (the next refresh goes on from there).
         """
         limit = CATCH_UP_MAX_BATCHES if max_batches is None else max_batches
-        repo = MetricsRepository(session, tenant_id)
+        computed = await self._compute(read_session or session, tenant_id, document_id, limit)
+        await self._end_reads(session, read_session)
+        written = await self._write(session, tenant_id, [computed] if computed is not None else [])
+        return sum(c.folded for c in written)
+
+    async def refresh_tenant(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        *,
+        max_documents: int | None = None,
+        max_batches: int | None = None,
+        read_session: AsyncSession | None = None,
+    ) -> RefreshResult:
+        """Catch up the tenant's documents with activity after what their figures cover (the periodic job).
+
+        Folds up to ``max_documents`` documents or ``max_batches`` batches in memory, reading through
+        ``read_session`` (as in ``refresh_document``), then writes all of them at once in ``session``: on SQLite
+        the single writer is held for the write phase only. ``more`` says whether documents are still behind.
+        """
+        max_documents = TENANT_MAX_DOCUMENTS if max_documents is None else max_documents
+        max_batches = TENANT_MAX_BATCHES if max_batches is None else max_batches
+        read = read_session or session
+        stale = await MetricsRepository(read, tenant_id).stale_document_ids(max_documents)
+        computed: list[_Computed] = []
+        visited = batches = 0
+        for document_id in stale:
+            if batches >= max_batches:
+                break
+            visited += 1
+            found = await self._compute(read, tenant_id, document_id, max_batches - batches)
+            if found is not None:
+                computed.append(found)
+                batches += found.folded
+        await self._end_reads(session, read_session)
+        written = await self._write(session, tenant_id, computed)
+        more = batches >= max_batches or visited < len(stale) or len(stale) == max_documents
+        return RefreshResult(documents=len(written), batches=sum(c.folded for c in written), more=more)
+
+    @staticmethod
+    async def _end_reads(session: AsyncSession, read_session: AsyncSession | None) -> None:
+        """The compute phase is over: a separate read session gives its connection back (PostgreSQL has one
+        pool for reads and writes; a task waiting for a second connection while holding one can deadlock)."""
+        if read_session is not None and read_session is not session:
+            await db.release(read_session)
+
+    async def _compute(
+        self, read: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID, limit: int
+    ) -> _Computed | None:
+        """The compute phase for one document: its figures after folding up to ``limit`` new batches, in memory.
+
+        The document row is read before the batches, so ``seen_activity_at`` never claims a batch not folded."""
+        repo = MetricsRepository(read, tenant_id)
         doc = await repo.document_row(document_id)
         if doc is None:
-            return 0
-        row = await repo.get(document_id, for_update=True)
-        if row is None:
-            row = DocumentMetricsRow(
-                tenant_id=tenant_id,
-                document_id=document_id,
-                assignment_id=doc.assignment_id,
-                course_id=doc.course_id,
-                **{k: v for k, v in metrics.State().values().items()},
-            )
-            try:
-                async with session.begin_nested():
-                    session.add(row)
-                    await session.flush()
-            except IntegrityError:  # another refresh created it at the same moment
-                row = await repo.get(document_id, for_update=True)
-                assert row is not None
-        state = metrics.State(**{k: getattr(row, k) for k in metrics.State().values()})
-        state.gaps = dict(state.gaps or {})
+            return None
+        row = await repo.get(document_id)
+        state, start, style_revision = metrics.State(), None, None
+        if row is not None:
+            state = metrics.State(**{k: getattr(row, k) for k in _STATE_FIELDS})
+            state.gaps = dict(state.gaps or {})
+            start, style_revision = (row.wm_revision, row.wm_batch_id), row.style_revision
         days: dict[tuple[uuid.UUID, date], metrics.DayDelta] = {}
         texts: dict[int, str] = {}
         folded = 0
@@ -218,21 +312,7 @@ class AnalyticsService:
             pending = [
                 metrics.BatchIn(b.id, b.revision, b.base_revision, b.received_at, b.author_user_id, b.ops) for b in page
             ]
-            while pending:
-                before = state.batches
-                try:
-                    metrics.fold(
-                        state,
-                        pending,
-                        active_gap=settings.WRITING_ACTIVE_GAP_SECONDS,
-                        idle_gap=settings.WRITING_SESSION_IDLE_SECONDS,
-                        days=days,
-                        texts=texts,
-                    )
-                    pending = []
-                except metrics.NeedText as need:
-                    pending = pending[state.batches - before :]
-                    texts[need.revision] = await self._text_at(repo, document_id, need.revision)
+            await self._fold(repo, document_id, state, pending, days, texts)
             folded += len(page)
             if len(page) < want:
                 complete = True
@@ -241,73 +321,127 @@ class AnalyticsService:
             # A restore after the last batch: the text changed outside the log.
             state.text = await self._text_at(repo, document_id, doc.revision)
             state.wm_revision = doc.revision
-        for name, value in state.values().items():
-            setattr(row, name, value)
-        if complete:
-            row.seen_activity_at = doc.last_activity_at
-        if row.style_revision != state.wm_revision:
-            row.style = style.measure(state.text).model_dump()
-            row.style_revision = state.wm_revision
-        await self._add_days(repo, doc, days)
-        await session.flush()
-        return folded
+        measured = await self._measure(state.text) if style_revision != state.wm_revision else None
+        return _Computed(doc, start, state, days, folded, complete, measured)
+
+    async def _fold(
+        self,
+        repo: MetricsRepository,
+        document_id: uuid.UUID,
+        state: metrics.State,
+        batches: list[metrics.BatchIn],
+        days: dict[tuple[uuid.UUID, date], metrics.DayDelta],
+        texts: dict[int, str],
+    ) -> None:
+        """Fold ``batches`` into ``state``, ``FOLD_SLICE`` at a time with the event loop handed back after each
+        slice; a batch based on a text a restore changed gets it from ``writing`` (``metrics.NeedText``)."""
+        i = 0
+        while i < len(batches):
+            piece = batches[i : i + FOLD_SLICE]
+            before = state.batches
+            try:
+                metrics.fold(
+                    state,
+                    piece,
+                    active_gap=settings.WRITING_ACTIVE_GAP_SECONDS,
+                    idle_gap=settings.WRITING_SESSION_IDLE_SECONDS,
+                    days=days,
+                    texts=texts,
+                )
+            except metrics.NeedText as need:
+                i += state.batches - before
+                texts[need.revision] = await self._text_at(repo, document_id, need.revision)
+                continue
+            i += len(piece)
+            await asyncio.sleep(0)
+
+    @staticmethod
+    async def _measure(text: str) -> dict[str, Any]:
+        """Style measures of ``text``. They cost about 1 ms per 1,000 characters: a long text is measured on a
+        worker thread, so the event loop keeps answering meanwhile."""
+        if len(text) > STYLE_THREAD_CHARS:
+            return (await asyncio.to_thread(style.measure, text)).model_dump()
+        measured = style.measure(text).model_dump()
+        await asyncio.sleep(0)
+        return measured
 
     async def _text_at(self, repo: MetricsRepository, document_id: uuid.UUID, revision: int) -> str:
         document = await repo.document(document_id)
         assert document is not None
         return await document_service.rebuild(repo.session, document, revision)
 
-    async def _add_days(
-        self, repo: MetricsRepository, doc: Row[Any], days: dict[tuple[uuid.UUID, date], metrics.DayDelta]
-    ) -> None:
-        if not days:
+    async def _write(
+        self, session: AsyncSession, tenant_id: uuid.UUID, computed: Sequence[_Computed]
+    ) -> list[_Computed]:
+        """The write phase: lock the documents' metrics rows and apply each result whose row still has the
+        watermark its compute phase started from (or still has no row); returns the results written."""
+        if not computed:
+            return []
+        repo = MetricsRepository(session, tenant_id)
+        rows = {r.document_id: r for r in await repo.locked([c.doc.id for c in computed])}
+        written: list[_Computed] = []
+        new: list[_Computed] = []
+        for c in computed:
+            row = rows.get(c.doc.id)
+            if row is None:
+                if c.start is None:
+                    new.append(c)
+            elif c.start == (row.wm_revision, row.wm_batch_id):
+                _apply(row, c)
+                written.append(c)
+        await session.flush()  # before any savepoint: its rollback would expire these rows' changes
+        written.extend(await self._insert(session, tenant_id, new))
+        await self._add_days(repo, written)
+        await session.flush()
+        return written
+
+    @staticmethod
+    async def _insert(session: AsyncSession, tenant_id: uuid.UUID, new: Sequence[_Computed]) -> list[_Computed]:
+        """Create the metrics rows of documents folded for the first time. One that another refresh created
+        meanwhile (PostgreSQL; SQLite's single writer rules it out) is left to that refresh."""
+        if not new:
+            return []
+        with contextlib.suppress(IntegrityError):
+            async with session.begin_nested():
+                session.add_all([_new_row(tenant_id, c) for c in new])
+                await session.flush()
+            return list(new)
+        done = []
+        for c in new:  # someone was faster for at least one of them: one by one
+            with contextlib.suppress(IntegrityError):
+                async with session.begin_nested():
+                    session.add(_new_row(tenant_id, c))
+                    await session.flush()
+                done.append(c)
+        return done
+
+    async def _add_days(self, repo: MetricsRepository, written: Sequence[_Computed]) -> None:
+        keys = [(c.doc.id, user_id, day) for c in written for (user_id, day) in c.days]
+        if not keys:
             return
-        existing = {(r.user_id, r.day): r for r in await repo.days(doc.id, list(days))}
+        existing = {(r.document_id, r.user_id, r.day): r.id for r in await repo.days(keys)}
+        bumps: list[tuple[uuid.UUID, dict[str, int]]] = []
         new = []
-        for (user_id, day), delta in days.items():
-            found = existing.get((user_id, day))
-            if found is not None:
-                await repo.bump_days(found.id, delta.values())
-            else:
-                new.append(
-                    DailyActivityRow(
-                        tenant_id=repo.tenant_id,
-                        document_id=doc.id,
-                        assignment_id=doc.assignment_id,
-                        course_id=doc.course_id,
-                        user_id=user_id,
-                        day=day,
-                        **delta.values(),
+        for c in written:
+            for (user_id, day), delta in c.days.items():
+                found = existing.get((c.doc.id, user_id, day))
+                if found is not None:
+                    bumps.append((found, delta.values()))
+                else:
+                    new.append(
+                        DailyActivityRow(
+                            tenant_id=repo.tenant_id,
+                            document_id=c.doc.id,
+                            assignment_id=c.doc.assignment_id,
+                            course_id=c.doc.course_id,
+                            user_id=user_id,
+                            day=day,
+                            **delta.values(),
+                        )
                     )
-                )
+        await repo.bump_days(bumps)
         if new:
             await repo.add_all(new)
-
-    async def refresh_tenant(
-        self,
-        session: AsyncSession,
-        tenant_id: uuid.UUID,
-        *,
-        max_documents: int | None = None,
-        max_batches: int | None = None,
-    ) -> RefreshResult:
-        """Catch up the tenant's documents with activity after what their figures cover (the periodic job).
-
-        Stops after ``max_documents`` documents or once ``max_batches`` batches were folded (the transaction stays
-        short: on SQLite it holds the single writer); ``more`` says whether documents are still behind.
-        """
-        max_documents = TENANT_MAX_DOCUMENTS if max_documents is None else max_documents
-        max_batches = TENANT_MAX_BATCHES if max_batches is None else max_batches
-        repo = MetricsRepository(session, tenant_id)
-        moved = batches = 0
-        stale = await repo.stale_document_ids(max_documents)
-        for document_id in stale:
-            if batches >= max_batches:
-                break
-            batches += await self.refresh_document(session, tenant_id, document_id, max_batches=max_batches - batches)
-            moved += 1
-        more = batches >= max_batches or moved < len(stale) or len(stale) == max_documents
-        return RefreshResult(documents=moved, batches=batches, more=more)
 
     # ---- access -----------------------------------------------------------------------------------------
 
@@ -396,7 +530,10 @@ class AnalyticsService:
         refresh_on: AsyncSession | None = None,
     ) -> tuple[list[_Doc], AsyncSession]:
         """The documents with their figures, and the session to read figures from: ``refresh_on`` if stale ones
-        were caught up there (their new rows are visible only to it until commit), else ``session``."""
+        were caught up there (their new rows are visible only to it until commit), else ``session``.
+
+        A catch-up reads and folds through ``session`` (on SQLite the request's read connection) and then writes
+        all of it at once in ``refresh_on``: the single writer is not held while the batches are folded."""
         tenant_id = ctx.tenant_id
         assert tenant_id is not None
         repo = MetricsRepository(session, tenant_id)
@@ -407,9 +544,9 @@ class AnalyticsService:
         ]
         stale = [r.row.id for r in rows if r.stale]
         if refresh_on is not None and stale:
-            for document_id in stale:
-                await self.refresh_document(refresh_on, tenant_id, document_id)
-            await refresh_on.flush()
+            computed = [await self._compute(session, tenant_id, d, CATCH_UP_MAX_BATCHES) for d in stale]
+            await self._end_reads(refresh_on, session)
+            await self._write(refresh_on, tenant_id, [c for c in computed if c is not None])
             fresh = MetricsRepository(refresh_on, tenant_id)
             rows = [
                 _Doc(r)
