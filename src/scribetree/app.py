@@ -36,6 +36,7 @@ from scribetree.ops.middleware import MetricsMiddleware
 from scribetree.tenancy.endpoints import router as tenancy_router
 from scribetree.web import STATIC_DIR, render_error
 from scribetree.web import router as web_router
+from scribetree.writing.batch_lane import BatchLane
 from scribetree.writing.endpoints import router as writing_router
 from scribetree.writing.feedback_endpoints import router as feedback_router
 
@@ -83,6 +84,7 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
+    app.add_middleware(BatchLane)  # innermost of ours: the editor's batch route without the framework's machinery
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(http.SecurityMiddleware)  # outermost: request id, size limit, headers
 

@@ -15,6 +15,7 @@ import hmac
 import inspect
 import json
 import logging
+import random
 import re
 import secrets
 import time
@@ -47,6 +48,7 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 # ---- request sessions (UnitOfWorkRoute commits them; T1) ----------------------------------
+
 
 async def _request_session(request: Request, *, write: bool) -> AsyncSession:
     key = "write_session" if write else "read_session"
@@ -101,22 +103,28 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
-            request.state.after_sessions = []
-            try:
-                try:
-                    response = await handler(request)
-                except ScribetreeError as exc:
-                    await finish_request_sessions(request, ok=exc.commits_work)
-                    raise
-                except BaseException:
-                    await finish_request_sessions(request, ok=False)
-                    raise
-                await finish_request_sessions(request, ok=response.status_code < 400)
-                return response
-            finally:  # whatever happened, exactly once (it gives back what the request held, e.g. a sign-in place)
-                await _run_after_sessions(request)
+            return await in_unit_of_work(request, handler)
 
         return run
+
+
+async def in_unit_of_work(request: Request, handler: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Run ``handler`` as the request's unit of work: commit its sessions if it answered below 400 (or raised an
+    error that keeps its work), roll them back otherwise, then run the after-sessions steps exactly once."""
+    request.state.after_sessions = []
+    try:
+        try:
+            response = await handler(request)
+        except ScribetreeError as exc:
+            await finish_request_sessions(request, ok=exc.commits_work)
+            raise
+        except BaseException:
+            await finish_request_sessions(request, ok=False)
+            raise
+        await finish_request_sessions(request, ok=response.status_code < 400)
+        return response
+    finally:  # whatever happened, exactly once (it gives back what the request held, e.g. a sign-in place)
+        await _run_after_sessions(request)
 
 
 AfterSessions = Callable[[], Awaitable[None]]
@@ -200,7 +208,9 @@ class SecurityMiddleware:
             return
         headers = {k: v for k, v in scope["headers"]}
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        # A correlation handle, not a secret: no system call (os.urandom releases the GIL, and getting it back
+        # behind a busy thread costs up to a switch interval on every request).
+        rid = incoming if _REQUEST_ID_RE.match(incoming) else f"{random.getrandbits(64):016x}"
         token = request_id_var.set(rid)
         scope.setdefault("state", {})
 
@@ -256,7 +266,7 @@ class SecurityMiddleware:
                     if size > limit:
                         await _send_json(send_wrapper, 413, _too_large(limit, rid))
                         return
-                app_receive = _replay(b"".join(chunks), receive)
+                app_receive = replay_body(b"".join(chunks), receive)
             await self.app(scope, app_receive, send_wrapper)
         except Exception as exc:
             # Starlette's ServerErrorMiddleware sits *outside* this middleware: the 500 it sends would carry
@@ -328,7 +338,8 @@ def route_template(scope: Scope) -> str | None:
     return contexts[0].path
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read ``body`` to the app once, then waits as usual."""
     sent = False
 
     async def replay() -> Message:
