@@ -167,30 +167,31 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
 
     async def course_version(self, course_id: uuid.UUID) -> tuple[Any, ...]:
         """What changes when a course's figures may: its documents' figures (count, latest activity covered; not the
-        latest batch, so a class writing now does not defeat the cache), submissions and its roster."""
-        m = DocumentMetricsRow
-        figures = (
-            await self.session.execute(
-                select(func.count(), func.max(m.seen_activity_at)).where(
-                    m.tenant_id == self.tenant_id, m.course_id == course_id
-                )
-            )
-        ).one()
+        latest batch, so a class writing now does not defeat the cache), submissions and its roster. One statement.
+        """
+        m, cm = DocumentMetricsRow, CourseMember
+        course_docs = (
+            select(Document.id, Document.submitted_at)
+            .join(Assignment, and_(Assignment.id == Document.assignment_id, Assignment.tenant_id == self.tenant_id))
+            .where(Document.tenant_id == self.tenant_id, Assignment.course_id == course_id)
+            .subquery()
+        )
+        figures = select(m.seen_activity_at).where(m.tenant_id == self.tenant_id, m.course_id == course_id).subquery()
         members = (
-            await self.session.execute(
-                select(func.count(), func.max(CourseMember.created_at), func.max(CourseMember.modified_at)).where(
-                    CourseMember.tenant_id == self.tenant_id, CourseMember.course_id == course_id
-                )
-            )
-        ).one()
-        docs = (
-            await self.session.execute(
-                select(func.count(), func.max(Document.submitted_at))
-                .join(Assignment, and_(Assignment.id == Document.assignment_id, Assignment.tenant_id == self.tenant_id))
-                .where(Document.tenant_id == self.tenant_id, Assignment.course_id == course_id)
-            )
-        ).one()
-        return (*figures, *members, *docs)
+            select(cm.created_at, cm.modified_at)
+            .where(cm.tenant_id == self.tenant_id, cm.course_id == course_id)
+            .subquery()
+        )
+        stmt = select(
+            select(func.count()).select_from(figures).scalar_subquery(),
+            select(func.max(figures.c.seen_activity_at)).scalar_subquery(),
+            select(func.count()).select_from(members).scalar_subquery(),
+            select(func.max(members.c.created_at)).scalar_subquery(),
+            select(func.max(members.c.modified_at)).scalar_subquery(),
+            select(func.count()).select_from(course_docs).scalar_subquery(),
+            select(func.max(course_docs.c.submitted_at)).scalar_subquery(),
+        )
+        return tuple((await self.session.execute(stmt)).one())
 
     async def students_of(self, course_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Sequence[Row[Any]]:
         """``(user_id, display_name)`` of the course's students (or of one of them); the caller checked access."""
@@ -363,33 +364,22 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
         )
         return {(d, u): (int(n), int(s or 0)) for d, u, n, s in (await self.session.execute(stmt)).all()}
 
-    async def ai_levels(self, document_id: uuid.UUID) -> Sequence[Row[Any]]:
-        """``(level, count, latest)`` of one document's exchanges."""
-        stmt = (
-            select(AiExchange.level, func.count(), func.max(AiExchange.created_at))
-            .where(AiExchange.tenant_id == self.tenant_id, AiExchange.document_id == document_id)
-            .group_by(AiExchange.level)
+    async def exchanges_of(self, document_ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:
+        """``(document_id, user_id, level, created_at)`` of these documents' exchanges (tens per document)."""
+        if not document_ids:
+            return []
+        x = AiExchange
+        stmt = select(x.document_id, x.user_id, x.level, x.created_at).where(
+            x.tenant_id == self.tenant_id, x.document_id.in_(document_ids)
         )
         return (await self.session.execute(stmt)).all()
 
-    async def reflections_of(self, document_ids: Sequence[uuid.UUID], user_id: uuid.UUID | None) -> Sequence[Row[Any]]:
-        """``(created_at, total, gamed)`` of reflections on these documents (by one user if given)."""
+    async def reflections_of(self, document_ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:
+        """``(document_id, user_id, created_at, total, gamed)`` of reflections on these documents."""
         if not document_ids:
             return []
         r = AiReflection
-        stmt = select(r.created_at, r.total, r.gamed).where(
+        stmt = select(r.document_id, r.user_id, r.created_at, r.total, r.gamed).where(
             r.tenant_id == self.tenant_id, r.document_id.in_(document_ids)
-        )
-        if user_id is not None:
-            stmt = stmt.where(r.user_id == user_id)
-        return (await self.session.execute(stmt.order_by(r.created_at))).all()
-
-    async def exchanges_by_day(self, document_ids: Sequence[uuid.UUID], user_id: uuid.UUID) -> Sequence[Row[Any]]:
-        if not document_ids:
-            return []
-        stmt = select(AiExchange.created_at).where(
-            AiExchange.tenant_id == self.tenant_id,
-            AiExchange.document_id.in_(document_ids),
-            AiExchange.user_id == user_id,
         )
         return (await self.session.execute(stmt)).all()

@@ -68,11 +68,23 @@ TENANT_MAX_BATCHES = 20_000  # batches folded per tenant job run (about 2 s of o
 FOLD_SLICE = 64  # batches folded between two hand-backs of the event loop (a few ms of CPU at most)
 STYLE_THREAD_CHARS = 4_000  # longer texts get their style measured on a worker thread (about 1 ms / 1,000 chars)
 STUDENT = CourseRole.student
-# A course's figures are the costliest view (students x assignments). A computed answer is reused for
-# COURSE_CACHE_SECONDS by this process while the course's figures, assignments and roster size are unchanged
-# (the version below); the access check and the audit entry still happen on every request.
-COURSE_CACHE_SECONDS = 10.0
-_course_cache: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, tuple[Any, ...], CourseMetrics]] = {}
+# The class views are the costliest (a row per student: an assignment's costs ~30 ms of CPU for 200 students,
+# the course's students x assignments). A computed answer is reused for CLASS_CACHE_SECONDS by this process
+# while the course's figures, assignments and roster size are unchanged (``MetricsRepository.course_version``
+# and the assignments' modification times); the access check and the audit entry still happen on every request.
+CLASS_CACHE_SECONDS = 10.0
+_class_cache: dict[tuple[str, uuid.UUID, uuid.UUID], tuple[float, tuple[Any, ...], Any]] = {}
+
+
+def _reused(key: tuple[str, uuid.UUID, uuid.UUID], version: tuple[Any, ...]) -> Any | None:
+    hit = _class_cache.get(key)
+    return hit[2] if hit is not None and hit[0] > time.monotonic() and hit[1] == version else None
+
+
+def _keep(key: tuple[str, uuid.UUID, uuid.UUID], version: tuple[Any, ...], result: Any) -> None:
+    if len(_class_cache) >= 1000:
+        _class_cache.clear()
+    _class_cache[key] = (time.monotonic() + CLASS_CACHE_SECONDS, version, result)
 
 
 def _minutes(seconds: int | None) -> float:
@@ -179,6 +191,25 @@ class _Doc:
 
 
 _STATE_FIELDS = tuple(metrics.State().values())
+
+
+@dataclass(slots=True)
+class _Ai:
+    """The AI partner use of some documents: their exchanges and reflections (rows of the repository), by
+    document; two statements for any number of documents."""
+
+    exchanges: dict[uuid.UUID, list[Row[Any]]]
+    reflections: dict[uuid.UUID, list[Row[Any]]]
+
+    @classmethod
+    async def of(cls, repo: MetricsRepository, document_ids: Sequence[uuid.UUID]) -> _Ai:
+        exchanges: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
+        reflections: dict[uuid.UUID, list[Row[Any]]] = defaultdict(list)
+        for x in await repo.exchanges_of(document_ids):
+            exchanges[x.document_id].append(x)
+        for r in await repo.reflections_of(document_ids):
+            reflections[r.document_id].append(r)
+        return cls(exchanges, reflections)
 
 
 @dataclass(slots=True)
@@ -565,9 +596,12 @@ class AnalyticsService:
         assignments: dict[uuid.UUID, Assignment],
         *,
         metrics_session: AsyncSession | None = None,
+        ai: _Ai | None = None,
     ) -> list[DocumentMetrics]:
+        """Each document's figures; ``ai``: its AI partner use if the caller read it already (``_ai``)."""
         assert tenant_id is not None
         repo = MetricsRepository(metrics_session or session, tenant_id)
+        ai = ai or await _Ai.of(repo, [d.row.id for d in docs])
         full = {m.document_id: m for m in await repo.metrics_rows([d.row.id for d in docs])}
         now = clock.utcnow()
         targets = {a.id: stage_targets(a) for a in assignments.values()}
@@ -579,9 +613,12 @@ class AnalyticsService:
             a = assignments[r.assignment_id]
             m = full.get(r.id)
             per_day = {day: words_at.get((r.id, day), 0) for day in cuts[a.id]}
-            levels = await repo.ai_levels(r.id)
-            refl = await repo.reflections_of([r.id], None)
+            exchanges = ai.exchanges.get(r.id, [])
+            refl = ai.reflections.get(r.id, [])
             scored = [x.total for x in refl if not x.gamed]
+            levels: dict[str, int] = defaultdict(int)
+            for x in exchanges:
+                levels[str(x.level)] += 1
             gaps = dict(m.gaps or {}) if m is not None else {}
             word_count = r.word_count
             words_added = m.words_added if m else 0
@@ -630,12 +667,12 @@ class AnalyticsService:
                     style=StyleMeasures(**m.style) if m and m.style else None,
                     stages=stage_progress(targets[a.id], word_count, per_day, now),
                     ai=AiUse(
-                        exchanges=sum(int(n) for _lvl, n, _at in levels),
+                        exchanges=len(exchanges),
                         reflections=len(refl),
                         reflection_mean_total=round(statistics.fmean(scored), 2) if scored else None,
                         gamed_reflections=sum(1 for x in refl if x.gamed),
-                        levels={str(lvl): int(n) for lvl, n, _at in levels},
-                        last_level=str(max(levels, key=lambda x: x[2])[0]) if levels else None,
+                        levels=dict(levels),
+                        last_level=str(max(exchanges, key=lambda x: x.created_at).level) if exchanges else None,
                     ),
                 )
             )
@@ -664,18 +701,18 @@ class AnalyticsService:
         docs, read = await self._documents(
             session, ctx, assignments, owner_user_id=user_id, document_ids=group_docs, refresh_on=audit_session
         )
-        composed = await self._compose(session, tenant_id, docs, by_id, metrics_session=read)
+        use = await _Ai.of(repo, [d.row.id for d in docs])
+        composed = await self._compose(session, tenant_id, docs, by_id, metrics_session=read, ai=use)
         since = clock.utcnow().date() - timedelta(days=DEFAULT_DAYS - 1)
         daily = _daily(await MetricsRepository(read, tenant_id).daily_series(course_id, since, user_id=user_id))
-        doc_ids = [d.row.id for d in docs]
         ai: dict[date, list[Any]] = defaultdict(lambda: [0, 0, []])
-        for (at,) in await repo.exchanges_by_day(doc_ids, user_id):
-            ai[clock.as_utc(at).date()][0] += 1
-        for at, total, gamed in await repo.reflections_of(doc_ids, user_id):
-            entry = ai[clock.as_utc(at).date()]
+        for x in (x for rows in use.exchanges.values() for x in rows if x.user_id == user_id):
+            ai[clock.as_utc(x.created_at).date()][0] += 1
+        for x in (x for rows in use.reflections.values() for x in rows if x.user_id == user_id):
+            entry = ai[clock.as_utc(x.created_at).date()]
             entry[1] += 1
-            if not gamed:
-                entry[2].append(total)
+            if not x.gamed:
+                entry[2].append(x.total)
         if user_id != ctx.user_id:  # last: see document_metrics
             await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="student")
         return StudentMetrics(
@@ -830,11 +867,23 @@ class AnalyticsService:
         if acc.course_role == STUDENT:
             raise AnalyticsNotFound()
         a = acc.assignment
+        version = (
+            *(await MetricsRepository(session, a.tenant_id).course_version(a.course_id)),
+            a.modified_at or a.created_at,
+        )
+        key = ("assignment", a.tenant_id, a.id)
+        result: AssignmentMetrics | None = _reused(key, version)
+        if result is None:
+            result = await self._assignment_metrics(session, ctx, a)
+            _keep(key, version, result)
+        await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")  # last
+        return result
+
+    async def _assignment_metrics(self, session: AsyncSession, ctx: AuthContext, a: Assignment) -> AssignmentMetrics:
         c = await self._class(session, ctx, a.course_id, [a])
         rows = self._light_rows(c, a)
         refl = list(c.refl.values())  # the documents of this assignment only
         n_refl = sum(n for n, _ in refl)
-        await self._audit(audit_session, ctx, "assignment", a.id, course_id=a.course_id, what="class")  # last
         return AssignmentMetrics(
             assignment_id=a.id,
             course_id=a.course_id,
@@ -868,15 +917,11 @@ class AnalyticsService:
             *(await repo.course_version(course_id)),
             tuple((a.id, a.modified_at or a.created_at) for a in assignments),
         )
-        key = (acc.course.tenant_id, course_id)
-        hit = _course_cache.get(key)
-        if hit is not None and hit[0] > time.monotonic() and hit[1] == version:
-            await self._audit(audit_session, ctx, "course", course_id, what="class")
-            return hit[2]
-        result = await self._course_metrics(session, ctx, acc, assignments)
-        if len(_course_cache) >= 1000:
-            _course_cache.clear()
-        _course_cache[key] = (time.monotonic() + COURSE_CACHE_SECONDS, version, result)
+        key = ("course", acc.course.tenant_id, course_id)
+        result: CourseMetrics | None = _reused(key, version)
+        if result is None:
+            result = await self._course_metrics(session, ctx, acc, assignments)
+            _keep(key, version, result)
         await self._audit(audit_session, ctx, "course", course_id, what="class")  # last: see document_metrics
         return result
 
