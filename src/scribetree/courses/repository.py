@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from scribetree.core.repository import TenantRepository
@@ -90,6 +91,21 @@ class CourseMemberRepository(TenantRepository[CourseMember]):
             .order_by(CourseMember.role, User.display_name, User.id)
         )
         return [(m, u) for m, u in (await self.session.execute(stmt)).all()]
+
+    async def students_brief(self, course_id: uuid.UUID) -> list[Row[Any]]:
+        """``(user_id, display_name)`` of the course's students (Core rows, no ORM objects: staff lists of a
+        large class read this every few seconds)."""
+        stmt = (
+            select(CourseMember.user_id, User.display_name)
+            .join(User, User.id == CourseMember.user_id)
+            .where(
+                CourseMember.tenant_id == self.tenant_id,
+                CourseMember.course_id == course_id,
+                CourseMember.role == CourseRole.student,
+            )
+            .order_by(User.display_name, User.id)
+        )
+        return list((await self.session.execute(stmt)).all())
 
     async def count_role(self, course_id: uuid.UUID, role: CourseRole) -> int:
         return await self.count(self.base().where(CourseMember.course_id == course_id, CourseMember.role == role))

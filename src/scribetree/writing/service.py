@@ -826,7 +826,7 @@ class DocumentService:
         if acc.course_role == STUDENT:
             raise StaffOnly()
         tenant_id = acc.assignment.tenant_id
-        docs = await DocumentRepository(session, tenant_id).for_assignment_without_text(assignment_id)
+        docs = await DocumentRepository(session, tenant_id).list_rows_for_assignment(assignment_id)
         subs: dict[uuid.UUID, list[Submission]] = {}
         for s in await SubmissionRepository(session, tenant_id).of_assignment(assignment_id):
             subs.setdefault(s.document_id, []).append(s)
@@ -839,8 +839,8 @@ class DocumentService:
             ]
         else:
             by_owner = {d.owner_user_id: d for d in docs}
-            members = await course_service.list_members(session, ctx, acc.assignment.course_id)
-            targets = [(m.user_id, None, m.display_name, by_owner.get(m.user_id)) for m in members if m.role == STUDENT]
+            students = await course_service.student_names(session, ctx, acc.assignment.course_id)
+            targets = [(user_id, None, name, by_owner.get(user_id)) for user_id, name in students]
         rows = []
         for user_id, group_id, name, doc in targets:
             history = subs.get(doc.id, []) if doc is not None else []

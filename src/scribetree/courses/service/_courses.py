@@ -219,6 +219,16 @@ class CourseService:
         rows = await CourseMemberRepository(session, tenant_of(ctx)).with_users(course_id)
         return [_member_read(m, u) for m, u in rows]
 
+    async def student_names(
+        self, session: AsyncSession, ctx: AuthContext, course_id: uuid.UUID
+    ) -> list[tuple[uuid.UUID, str]]:
+        """Staff: ``(user_id, display_name)`` of every student of the course (the submission list's rows)."""
+        await access_course(session, ctx, course_id, Need.teach)
+        return [
+            (r.user_id, r.display_name)
+            for r in await CourseMemberRepository(session, tenant_of(ctx)).students_brief(course_id)
+        ]
+
     async def _institution_role(self, session: AsyncSession, tenant_id: uuid.UUID, user: User | None) -> Role:
         if user is not None and user.is_active:
             for m, t in await member_service.memberships_of(session, user.id):
