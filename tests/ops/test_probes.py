@@ -158,3 +158,14 @@ class TestJobsApi:
             assert r.status_code == 403, (path, r.text)
         listed = await client.get("/api/v1/platform/jobs")
         assert dead_job.actor not in listed.text
+
+
+def test_migration_head_read_from_the_files_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from scribetree.core.config import PROJECT_ROOT
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    assert migration_head() == ScriptDirectory.from_config(cfg).get_current_head()
