@@ -118,3 +118,21 @@ class TestAssignmentReuse:
                 .where(AuditEvent.action == "analytics.viewed", AuditEvent.target_id == str(klass.assignment.id))
             )
         assert audited == 2  # every read with an audit session is audited, reused or not
+
+    async def test_the_class_daily_series_is_reused_until_a_fold(self, klass: Klass, ctx_for: CtxFor) -> None:
+        student, ta = await ctx_for(klass.student, klass.tenant), await ctx_for(klass.ta, klass.tenant)
+        w = await Writer.open(student, klass.assignment.id, T0)
+        await w.send(T0, [ins(0, "One two")])
+        await refresh(klass.tenant.id, w.document_id)
+        async with db.unit_of_work(write=False) as s:
+            first = await analytics.daily_activity(s, ta, klass.course.id, days=366)
+            mine = await analytics.daily_activity(s, student, klass.course.id, klass.student.id, days=366)
+        assert [(d.day, d.words_added) for d in first] == [(T0.date(), 2)] == [(d.day, d.words_added) for d in mine]
+        await w.send(T0 + timedelta(seconds=3), [ins(7, " three")])
+        async with db.unit_of_work(write=False) as s:  # not folded yet: the same figures
+            assert [d.words_added for d in await analytics.daily_activity(s, ta, klass.course.id, days=366)] == [2]
+        await refresh(klass.tenant.id, w.document_id)
+        async with db.unit_of_work(write=False) as s:
+            after = await analytics.daily_activity(s, ta, klass.course.id, days=366)
+            shorter = await analytics.daily_activity(s, ta, klass.course.id, days=1)  # another range
+        assert [d.words_added for d in after] == [3] and shorter == []

@@ -755,8 +755,15 @@ class AnalyticsService:
             acc, _name = await self._student_of(session, ctx, course_id, user_id)
         since = clock.utcnow().date() - timedelta(days=days - 1)
         repo = MetricsRepository(session, acc.course.tenant_id)
+        if user_id is None:  # the class's series: reused like the class views (its rows change with the fold)
+            key, version = ("daily", acc.course.tenant_id, course_id), (since, *(await repo.course_version(course_id)))
+            out: list[DailyActivity] | None = _reused(key, version)
+            if out is None:
+                out = _daily(await repo.daily_series(course_id, since))
+                _keep(key, version, out)
+            return list(out)
         out = _daily(await repo.daily_series(course_id, since, user_id=user_id))
-        if user_id is not None and user_id != ctx.user_id:  # last: see document_metrics
+        if user_id != ctx.user_id:  # last: see document_metrics
             await self._audit(audit_session, ctx, "user", user_id, course_id=course_id, what="daily")
         return out
 
