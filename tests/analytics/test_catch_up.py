@@ -83,6 +83,25 @@ class TestWriterFree:
         assert (later.documents, later.batches) == (1, 1)
         assert (await metrics_row(b.document_id)).words_added == 1
 
+    async def test_the_read_connection_goes_back_before_the_write_begins(
+        self, klass: Klass, ctx_for: CtxFor, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """One pool on PostgreSQL: a task holding a read connection while it waits for a write one can deadlock."""
+        w = await Writer.open(await ctx_for(klass.student, klass.tenant), klass.assignment.id, T0)
+        await write_history(w)
+        original = MetricsRepository.locked
+        seen: list[tuple[bool, bool]] = []  # (read session in a transaction, write session in one) at the lock
+
+        async with db.unit_of_work(write=False) as read, db.unit_of_work() as s:
+
+            async def locked(self: MetricsRepository, document_ids: Any) -> Any:
+                seen.append((read.in_transaction(), s.in_transaction()))
+                return await original(self, document_ids)
+
+            monkeypatch.setattr(MetricsRepository, "locked", locked)
+            result = await analytics.refresh_tenant(s, klass.tenant.id, read_session=read)
+        assert seen == [(False, False)] and (result.documents, result.batches) == (1, 5)
+
 
 class TestWatermarkMoved:
     async def test_a_refresh_overtaken_before_its_write_writes_nothing(
