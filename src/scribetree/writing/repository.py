@@ -46,10 +46,18 @@ class DocumentRepository(TenantRepository[Document]):
         stmt = self.base().where(Document.assignment_id == assignment_id, Document.group_id == group_id)
         return await self.one_or_none(stmt)
 
-    async def for_assignment_without_text(self, assignment_id: uuid.UUID) -> list[Document]:
-        """Every document of an assignment, without loading the texts (staff lists)."""
-        stmt = self.base().where(Document.assignment_id == assignment_id).options(defer(Document.text, raiseload=True))
-        return await self.all(stmt)
+    async def list_rows_for_assignment(self, assignment_id: uuid.UUID) -> list[Row[Any]]:
+        """What the staff submission list shows of each document, as Core rows (no ORM objects, no text)."""
+        stmt = select(
+            Document.id,
+            Document.owner_user_id,
+            Document.group_id,
+            Document.revision,
+            Document.status,
+            Document.word_count,
+            Document.last_activity_at,
+        ).where(Document.tenant_id == self.tenant_id, Document.assignment_id == assignment_id)
+        return list((await self.session.execute(stmt)).all())
 
     # ---- the batch path (Core statements: no ORM objects, no text) ----------------------------------------
 
