@@ -11,3 +11,6 @@ os.environ.setdefault("SCRIBETREE_ARGON2_TIME_COST", "1")
 os.environ.setdefault("SCRIBETREE_WORKER_IN_PROCESS", "false")
 os.environ.setdefault("SCRIBETREE_LOG_JSON", "false")
 os.environ.setdefault("SCRIBETREE_LOG_LEVEL", "WARNING")
+# The periodic epoch check adds a statement whenever its interval has passed, which would make query-count tests
+# depend on timing; tests of the check set the interval themselves (tests/{core,writing}/test_cache_epochs.py).
+os.environ.setdefault("SCRIBETREE_CACHE_EPOCH_CHECK_SECONDS", "86400")

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     WORKER_HEARTBEAT_STALE_SECONDS: int = Field(default=60, ge=5)
 
     SESSION_COOKIE: str = "st_session"
+    # How often a process reads the cache epochs (core.cache_epochs): a sign-out, deactivation or roster change
+    # committed by another process reaches this process's caches within about this long.
+    CACHE_EPOCH_CHECK_SECONDS: float = Field(default=1.0, gt=0)
     SESSION_IDLE_MINUTES: int = Field(default=120, ge=5)  # expires after this long unused
     SESSION_MAX_HOURS: int = Field(default=24 * 7, ge=1)  # absolute lifetime
     COOKIE_SECURE: bool | None = None  # None: secure in production only

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import scribetree.core.cache_epochs  # noqa: F401  (its listeners publish changes of these tables to every process)
 from scribetree.core.db import Base, RecordMixin, TenantScoped, UTCDateTime
 
 

@@ -15,11 +15,9 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
 
-from scribetree.core import clock, ratelimit
+from scribetree.core import cache_epochs, clock, ratelimit
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
 from scribetree.core.db import unit_of_work
@@ -33,9 +31,11 @@ from scribetree.core.http import (
     csrf_valid,
     request_meta,
 )
+from scribetree.identity.models import UserSession
 from scribetree.identity.service import identity
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission
+from scribetree.tenancy.repository import SupportGrantRepository
 from scribetree.tenancy.schemas import SessionStarted
 from scribetree.tenancy.service import access
 
@@ -73,70 +73,60 @@ async def current_context(request: Request, session: ReadSession) -> AuthContext
     return ctx
 
 
-# ---- a short cache of cookie sign-ins ---------------------------------------------------------------------
+# ---- a cache of cookie sign-ins ----------------------------------------------------------------------------
 # Every request of a signed-in browser resolved its cookie (session, user, tenant, membership: four queries).
-# A resolved context is kept SESSION_CACHE_TTL seconds. Within this process it is dropped the moment a unit of
-# work commits a change to a session (other than its last-seen time), a user, a membership, a tenant or a
-# support grant (sign-out, sign-out everywhere, a password change, deactivation, suspension). A change made by
-# another process (another app node, a CLI command) or a session reaching its expiry is seen within the TTL
-# (docs/security.md). Failed lookups are never cached; API tokens are not cached.
+# A resolved context is kept SESSION_CACHE_TTL seconds, never past the moment the session check would refuse it
+# by the clock alone (the session's expires_at, its idle limit from the last_seen_at it was read with, a support
+# grant's expires_at). Everything else the check reads is a row of a table watched by the 'auth' cache epoch
+# (core.cache_epochs: sessions other than their last-seen time, users other than sign-in counters, memberships,
+# tenants, support grants): within this process the cache is dropped the moment a unit of work commits such a
+# change; a change committed by another process (another app node, the worker, a CLI command) is seen within
+# CACHE_EPOCH_CHECK_SECONDS (docs/security.md). Failed lookups are never cached; API tokens are not cached.
 
-SESSION_CACHE_TTL = 5.0  # seconds
-_AUTH_TABLES = frozenset({"user_sessions", "users", "memberships", "tenants", "support_access_grants"})
-_BOOKKEEPING = frozenset({"last_seen_at"})  # the once-a-minute touch changes nothing a context depends on
-_AUTH_STALE = "tenancy.auth_stale"
+SESSION_CACHE_TTL = 60.0  # seconds
 _contexts: dict[bytes, tuple[float, int, AuthContext]] = {}
-_auth_generation = 0
 
 
-def _table_name(obj: object) -> str | None:
-    return getattr(obj, "name", None)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_auth_flush(session: Session, _flush: object) -> None:
-    # A new row (a sign-in's session) cannot make a cached context stale; changed and deleted rows can.
-    for obj in (*session.dirty, *session.deleted):
-        if _table_name(getattr(obj, "__table__", None)) in _AUTH_TABLES:
-            session.info[_AUTH_STALE] = True
-            return
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_auth_statement(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete):
-        return
-    stmt = state.statement
-    if _table_name(getattr(stmt, "table", None)) not in _AUTH_TABLES:
-        return
-    if state.is_update:
-        columns = {getattr(k, "key", k) for k in getattr(stmt, "_values", None) or {}}
-        if columns and columns <= _BOOKKEEPING:
-            return
-    state.session.info[_AUTH_STALE] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_contexts(session: Session) -> None:
-    global _auth_generation
-    if session.info.pop(_AUTH_STALE, False):
-        _auth_generation += 1
-        _contexts.clear()
+@cache_epochs.AUTH.on_change
+def _forget_contexts() -> None:
+    _contexts.clear()
 
 
 async def _session_context(session: AsyncSession, cookie: str, meta: RequestMeta) -> AuthContext | None:
     key = hashlib.sha256(cookie.encode()).digest()
     now = clock.utcnow().timestamp()  # the app's clock: expiry checks that depend on time move with it
+    await cache_epochs.check(session)  # at most once a second for the process: changes made by other processes
     hit = _contexts.get(key)
-    if hit is not None and hit[0] > now and hit[1] == _auth_generation:
+    if hit is not None and hit[0] > now and hit[1] == cache_epochs.AUTH.generation:
         return replace(hit[2], meta=meta)  # this request's address and id in audit entries
-    generation = _auth_generation  # taken before reading: a change committed meanwhile makes the entry stale
+    keep = await cache_epochs.settle(session)  # the epochs as of this transaction, read before the context
+    generation = cache_epochs.AUTH.generation  # taken before reading: a change seen meanwhile makes it stale
     ctx = await access.context_from_session(session, cookie, meta)
-    if ctx is not None:
-        if len(_contexts) >= 100_000:
-            _contexts.clear()
-        _contexts[key] = (now + SESSION_CACHE_TTL, generation, ctx)
+    if ctx is not None and keep:
+        until = await _valid_until(session, ctx, now + SESSION_CACHE_TTL)
+        if until > now:
+            if len(_contexts) >= 100_000:
+                _contexts.clear()
+            _contexts[key] = (until, generation, ctx)
     return ctx
+
+
+async def _valid_until(session: AsyncSession, ctx: AuthContext, ttl_end: float) -> float:
+    """``ttl_end``, or earlier when the session check (``identity.session_is_live``, a support grant's expiry in
+    ``access.context_from_session``) would refuse the context sooner by the clock alone; 0 when a row is gone."""
+    # The check's copy of the row is usually gone from the (weak) identity map by now: one primary-key read, on a
+    # miss only.
+    row = await session.get(UserSession, ctx.session_id)
+    if row is None:
+        return 0.0
+    idle_end = row.last_seen_at + timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+    ends = [ttl_end, row.expires_at.timestamp(), idle_end.timestamp()]
+    if ctx.support_grant_id is not None and ctx.tenant_id is not None:
+        grant = await SupportGrantRepository(session, ctx.tenant_id).get(ctx.support_grant_id)
+        if grant is None:
+            return 0.0
+        ends.append(grant.expires_at.timestamp())
+    return min(ends)
 
 
 async def _touch(op, request: Request, kind: str) -> None:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import scribetree.core.cache_epochs  # noqa: F401  (its listeners publish changes of these tables to every process)
 from scribetree.core.db import Base, RecordMixin, TenantScoped, UTCDateTime
 
 

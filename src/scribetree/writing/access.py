@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
 
+from scribetree.core import cache_epochs
 from scribetree.core.errors import NotFound
 from scribetree.courses.service import AssignmentAccess, assignment_access
 from scribetree.tenancy.context import AuthContext
@@ -90,46 +89,20 @@ async def access_document(
 
 # ---- the batch path's access check, cached ----------------------------------------------------------------
 # A student sends a batch every ~2 s; the answer to "may this caller edit this document" changes only when a
-# course, its roster, an assignment or its groups change. Positive answers are kept EDIT_ACCESS_TTL seconds and
-# all dropped the moment a unit of work in this process commits a change to one of those tables (the generation
-# below); a change made by another process (another app node, a CLI command) is seen within the TTL
-# (docs/security.md). Sign-in, membership and the session itself are checked on every request (tenancy.auth).
+# course, its roster, an assignment or its groups change (the tables of the 'edit_access' cache epoch,
+# core.cache_epochs); nothing in it depends on the time. Positive answers are kept EDIT_ACCESS_TTL seconds. Within
+# this process they are all dropped the moment a unit of work commits a change to one of those tables; a change
+# committed by another process (another app node, the worker, a CLI command) is seen within
+# CACHE_EPOCH_CHECK_SECONDS (docs/security.md). Sign-in, membership and the session itself are checked on every
+# request (tenancy.auth).
 
-EDIT_ACCESS_TTL = 5.0  # seconds
-_ACCESS_TABLES = frozenset(
-    {"courses", "course_members", "assignments", "assignment_groups", "assignment_group_members"}
-)
-_STALE = "writing.edit_access_stale"
+EDIT_ACCESS_TTL = 60.0  # seconds
 _edit_ok: dict[tuple[object, ...], tuple[float, int]] = {}
-_generation = 0
 
 
-def _touches_access(table: object) -> bool:
-    return getattr(table, "name", None) in _ACCESS_TABLES
-
-
-@event.listens_for(Session, "after_flush")
-def _note_flush(session: Session, _flush: object) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if _touches_access(getattr(obj, "__table__", None)):
-            session.info[_STALE] = True
-            return
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_statement(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete or state.is_insert) and _touches_access(
-        getattr(state.statement, "table", None)
-    ):
-        state.session.info[_STALE] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_edit_access(session: Session) -> None:
-    global _generation
-    if session.info.pop(_STALE, False):
-        _generation += 1
-        _edit_ok.clear()
+@cache_epochs.EDIT_ACCESS.on_change
+def _forget_edit_access() -> None:
+    _edit_ok.clear()
 
 
 async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> None:
@@ -142,10 +115,12 @@ async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.
         raise DocumentNotFound()
     key = (ctx.tenant_id, ctx.user_id, ctx.role, ctx.is_support_session, document_id)
     now = time.monotonic()
+    await cache_epochs.check(session)  # at most once a second for the process: changes made by other processes
     hit = _edit_ok.get(key)
-    if hit is not None and hit[0] > now and hit[1] == _generation:
+    if hit is not None and hit[0] > now and hit[1] == cache_epochs.EDIT_ACCESS.generation:
         return
-    generation = _generation  # taken before reading: a change committed meanwhile makes this entry stale
+    keep = await cache_epochs.settle(session)  # the epochs as of this transaction, read before the answer
+    generation = cache_epochs.EDIT_ACCESS.generation  # taken before reading: a change seen meanwhile makes it stale
     doc = await DocumentRepository(session, ctx.tenant_id).ownership(document_id)
     if doc is None:
         raise DocumentNotFound()
@@ -157,6 +132,8 @@ async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.
         if acc.course_role == STUDENT:
             raise DocumentNotFound()
         raise StudentsOnly()
+    if not keep:
+        return
     if len(_edit_ok) >= 100_000:
         _edit_ok.clear()
     _edit_ok[key] = (now + EDIT_ACCESS_TTL, generation)
