@@ -173,6 +173,27 @@ class TestActivityEvaluation:
         assert await evaluate(klass.tenant, now) == 1
 
 
+class TestTwoPhases:
+    async def test_the_plan_reads_and_judges_and_only_apply_writes(self, session: AsyncSession, klass: Klass) -> None:
+        """The periodic job plans on a read session (SQLite's single writer stays free while the rules run), then
+        applies in its unit of work; together they do what evaluate_activity does."""
+        now = clock.utcnow()
+        await stuck_student(session, klass, now)
+        async with db.unit_of_work(write=False) as read:
+            plan = await alerts.plan_activity(read, klass.tenant.id, now)
+            assert not read.new and not read.dirty and not read.info.get("wrote")
+        assert [r["rule"] for r in plan.rows] == ["stuck"]
+        assert await count(session, Alert) == 0  # nothing written by the plan
+        async with db.unit_of_work() as s:
+            assert (await alerts.apply_activity(s, klass.tenant.id, plan)).created == 1
+        assert await count(session, Alert) == 1
+        async with db.unit_of_work(write=False) as read:  # the watermark moved: the next plan sees nothing new
+            again = await alerts.plan_activity(read, klass.tenant.id, now + timedelta(seconds=30))
+        async with db.unit_of_work() as s:
+            assert (await alerts.apply_activity(s, klass.tenant.id, again)).created == 0
+        assert await count(session, Alert) == 1
+
+
 class TestScheduledRules:
     async def test_no_activity_before_due_date(self, session: AsyncSession, klass: Klass) -> None:
         now = clock.utcnow()

@@ -18,6 +18,7 @@ after the commit (the live dashboard is not held by quiet hours: only notificati
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -88,6 +89,18 @@ SESSION_LOOKBACK = timedelta(days=75)  # the longest productivity window (14 + 6
 REQUEST_LOOKBACK = timedelta(hours=rules.THRESHOLDS["reliance_window_hours"].high)
 LIST_LIMIT = 200
 DIGEST_LIST_MAX = 30
+
+
+YIELD_EVERY = 50  # histories built or judged between two hand-backs of the event loop
+
+
+@dataclass
+class ActivityPlan:
+    """What one activity evaluation found (``AlertService.plan_activity``), before anything is written."""
+
+    now: datetime
+    targets: int
+    rows: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -238,7 +251,9 @@ class AlertService:
                 sessions[s.document_id].append(s)
         idle = app_settings.WRITING_SESSION_IDLE_SECONDS
         out = []
-        for t in targets:
+        for i, t in enumerate(targets):
+            if i and i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a class of hundreds: hand the event loop back between slices
             a = t.assignment
             d = t.document_id
             mine_b = (
@@ -272,6 +287,14 @@ class AlertService:
     async def _run_rules(
         self, session: AsyncSession, tenant_id: uuid.UUID, histories: list[rules.History], *, on_activity: bool
     ) -> EvaluationResult:
+        rows = await self._findings(session, tenant_id, histories, on_activity=on_activity)
+        created = await self._raise(session, tenant_id, rows, histories[0].now)
+        return EvaluationResult(len(histories), len(rows), len(created))
+
+    async def _findings(
+        self, session: AsyncSession, tenant_id: uuid.UUID, histories: list[rules.History], *, on_activity: bool
+    ) -> list[dict[str, Any]]:
+        """The alert rows the rules find in ``histories`` (reads the courses' thresholds; writes nothing)."""
         course_ids = sorted({h.course_id for h in histories})
         stored = await CourseSettingsRepository(session, tenant_id).for_courses(course_ids)
         per_course = {
@@ -283,7 +306,9 @@ class AlertService:
         }
         catalog = rules.all_rules()
         rows: list[dict[str, Any]] = []
-        for h in histories:
+        for i, h in enumerate(histories):
+            if i and i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             th, muted = per_course[h.course_id]
             for f in rules.evaluate(h, th, muted=muted, on_activity=on_activity):
                 info = catalog[f.rule]
@@ -301,8 +326,7 @@ class AlertService:
                         "dedupe_key": rules.dedupe_key(f, h.student_user_id, h.assignment_id),
                     }
                 )
-        created = await self._raise(session, tenant_id, rows, histories[0].now)
-        return EvaluationResult(len(histories), len(rows), len(created))
+        return rows
 
     async def _raise(
         self, session: AsyncSession, tenant_id: uuid.UUID, rows: list[dict[str, Any]], now: datetime
@@ -329,24 +353,35 @@ class AlertService:
         self, session: AsyncSession, tenant_id: uuid.UUID, now: datetime | None = None
     ) -> EvaluationResult:
         """The event rules for documents with activity since the watermark; moves the watermark to ``now``."""
+        return await self.apply_activity(session, tenant_id, await self.plan_activity(session, tenant_id, now))
+
+    async def plan_activity(
+        self, session: AsyncSession, tenant_id: uuid.UUID, now: datetime | None = None
+    ) -> ActivityPlan:
+        """Everything ``evaluate_activity`` reads and computes, writing nothing: the periodic job runs it on a read
+        session (on SQLite, the single writer stays free for students' batches while the rules run)."""
         now = now or clock.utcnow()
-        marks = WatermarkRepository(session, tenant_id)
-        last = await marks.get_value(ACTIVITY_WATERMARK)
+        last = await WatermarkRepository(session, tenant_id).get_value(ACTIVITY_WATERMARK)
         since = (last - OVERLAP) if last else now - FIRST_LOOKBACK
         repo = ActivityRepository(session, tenant_id)
         docs = await repo.touched_documents(since, now)
-        result = EvaluationResult(0, 0, 0)
+        targets, rows = 0, []
         if docs:
-            targets = await repo.targets_for_documents(docs)
-            histories = await self._histories(session, tenant_id, targets, now, recent=True, new_since=since)
+            found = await repo.targets_for_documents(docs)
+            histories = await self._histories(session, tenant_id, found, now, recent=True, new_since=since)
             if histories:
-                result = await self._run_rules(session, tenant_id, histories, on_activity=True)
-        await marks.set_value(ACTIVITY_WATERMARK, now)
-        flagged = await integrity_rule.flagged_rows(session, tenant_id, now)  # submissions' process flags
-        if flagged:
-            new = await self._raise(session, tenant_id, flagged, now)
-            result = EvaluationResult(result.targets, result.findings + len(flagged), result.created + len(new))
-        return result
+                targets = len(histories)
+                rows = await self._findings(session, tenant_id, histories, on_activity=True)
+        return ActivityPlan(now=now, targets=targets, rows=rows)
+
+    async def apply_activity(self, session: AsyncSession, tenant_id: uuid.UUID, plan: ActivityPlan) -> EvaluationResult:
+        """Write what ``plan_activity`` found: new alerts (deduplicated), their deliveries, the watermark; then the
+        submissions' process flags (they move their own watermark, so they belong to the writing phase)."""
+        created = await self._raise(session, tenant_id, plan.rows, plan.now) if plan.rows else []
+        await WatermarkRepository(session, tenant_id).set_value(ACTIVITY_WATERMARK, plan.now)
+        flagged_rows = await integrity_rule.flagged_rows(session, tenant_id, plan.now)
+        flagged = await self._raise(session, tenant_id, flagged_rows, plan.now) if flagged_rows else []
+        return EvaluationResult(plan.targets, len(plan.rows) + len(flagged_rows), len(created) + len(flagged))
 
     async def evaluate_schedule(
         self, session: AsyncSession, tenant_id: uuid.UUID, now: datetime | None = None

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.alerts.service import alerts
-from scribetree.core import clock, jobs
+from scribetree.core import clock, db, jobs
 from scribetree.tenancy.service import tenant_service
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,12 @@ async def scan_activity(session: AsyncSession) -> None:
 @jobs.actor(EVALUATE_ACTIVITY, queue="alerts", max_attempts=3, timeout_seconds=120)
 async def evaluate_activity(session: AsyncSession, *, tenant_id: str) -> None:
     tid = uuid.UUID(tenant_id)
-    found = await alerts.evaluate_activity(session, tid)
+    # Read and judge on a read session, then write in the job's unit of work: on SQLite the single writer is
+    # held only for the inserts, not while the histories are read and the rules run; on PostgreSQL the read
+    # connection is back in the pool before the write one is taken.
+    async with db.unit_of_work(write=False) as read:
+        plan = await alerts.plan_activity(read, tid)
+    found = await alerts.apply_activity(session, tid, plan)
     sent = await alerts.deliver_due(session, tid)
     if found.created or sent.notified:
         log.info(
