@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, delete, event, select, update
+from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import cache_epochs, db
 from scribetree.core.audit import RequestMeta
 from scribetree.core.cache_epochs import AUTH, EDIT_ACCESS, CacheEpoch
+from scribetree.core.ids import uuid7
 from scribetree.courses.models import CourseMember, CourseRole
 from scribetree.identity.exceptions import InvalidCredentials
 from scribetree.identity.service import identity
@@ -133,6 +134,13 @@ class TestWritersBump:
         async with db.unit_of_work() as s:
             await s.execute(delete(CourseMember).where(CourseMember.user_id == user.id))
         assert await epoch(engines, "edit_access") == access + 2
+        async with db.unit_of_work() as s:  # an INSERT statement (not a flushed object) counts too
+            await s.execute(
+                insert(CourseMember).values(
+                    id=uuid7(), tenant_id=tenant.id, course_id=course.id, user_id=user.id, role=CourseRole.ta
+                )
+            )
+        assert await epoch(engines, "edit_access") == access + 3
         assert await epoch(engines, "auth") == auth
 
     async def test_sign_ins_and_touches_bump_nothing(

@@ -3,7 +3,9 @@ epoch check interval, never served beyond it; and a cached sign-in never outlive
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,10 +14,13 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import cache_epochs, clock, db
+from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
 from scribetree.courses.models import CourseMember
 from scribetree.identity.models import PlatformRole, UserSession
+from scribetree.tenancy import auth
 from scribetree.tenancy.models import SupportAccessGrant, Tenant
+from scribetree.writing.access import check_edit
 from tests.core.test_cache_epochs import FakeClock, fake_epoch_clock
 from tests.factories.tenancy import create_platform_user
 from tests.fixtures.auth import make_client
@@ -160,3 +165,46 @@ class TestSessionLimits:
             assert session_reads(seen) == [], seen
             with clock.travel(timedelta(seconds=31)):
                 assert (await sc.get("/api/v1/me")).status_code == 401
+
+
+class TestNotKept:
+    """What is read under epochs older than the process's is answered but not cached, and neither is a sign-in
+    whose limits have passed or whose rows are gone."""
+
+    async def test_answers_read_under_older_epochs_are_not_cached(
+        self, klass: Klass, client_for: ClientFor, engines: db.Engines, epoch_clock: FakeClock
+    ) -> None:
+        c = await client_for(klass.student, klass.tenant)
+        doc_id = uuid.UUID((await open_doc(c, klass.assignment.id))["id"])
+        cookie = c.cookies["st_session"]
+        old = db.make_session(write=False)
+        try:
+            assert await cache_epochs.settle(old) is True  # this transaction read the epochs ...
+            await other_process(engines, bump("auth"), bump("edit_access"))
+            async with db.unit_of_work(write=False) as s:
+                assert await cache_epochs.settle(s) is True  # ... then a newer read saw them move
+            ctx = await auth._session_context(old, cookie, RequestMeta())
+            assert ctx is not None
+            await check_edit(old, ctx, doc_id)
+        finally:
+            await old.close()
+        with statements() as seen:
+            async with db.unit_of_work(write=False) as s:
+                ctx = await auth._session_context(s, cookie, RequestMeta())
+                assert ctx is not None
+                await check_edit(s, ctx, doc_id)
+        assert session_reads(seen) and access_reads(seen), seen  # neither answer was kept
+
+    async def test_a_sign_in_without_its_rows_gets_no_time_in_the_cache(
+        self, klass: Klass, client_for: ClientFor
+    ) -> None:
+        c = await client_for(klass.student, klass.tenant)
+        cookie = c.cookies["st_session"]
+        async with db.unit_of_work(write=False) as s:
+            ctx = await auth._session_context(s, cookie, RequestMeta())
+            assert ctx is not None
+            ttl_end = clock.utcnow().timestamp() + 60
+            assert await auth._valid_until(s, ctx, ttl_end) == ttl_end
+            assert await auth._valid_until(s, replace(ctx, session_id=uuid.uuid4()), ttl_end) == 0
+            support = replace(ctx, support_grant_id=uuid.uuid4())
+            assert await auth._valid_until(s, support, ttl_end) == 0

@@ -103,17 +103,16 @@ async def _session_context(session: AsyncSession, cookie: str, meta: RequestMeta
     generation = cache_epochs.AUTH.generation  # taken before reading: a change seen meanwhile makes it stale
     ctx = await access.context_from_session(session, cookie, meta)
     if ctx is not None and keep:
-        until = await _valid_until(session, ctx, now + SESSION_CACHE_TTL)
-        if until > now:
-            if len(_contexts) >= 100_000:
-                _contexts.clear()
-            _contexts[key] = (until, generation, ctx)
+        if len(_contexts) >= 100_000:
+            _contexts.clear()
+        _contexts[key] = (await _valid_until(session, ctx, now + SESSION_CACHE_TTL), generation, ctx)
     return ctx
 
 
 async def _valid_until(session: AsyncSession, ctx: AuthContext, ttl_end: float) -> float:
     """``ttl_end``, or earlier when the session check (``identity.session_is_live``, a support grant's expiry in
-    ``access.context_from_session``) would refuse the context sooner by the clock alone; 0 when a row is gone."""
+    ``access.context_from_session``) would refuse the context sooner by the clock alone; 0 (an entry never
+    served) when a row is gone."""
     # The check's copy of the row is usually gone from the (weak) identity map by now: one primary-key read, on a
     # miss only.
     row = await session.get(UserSession, ctx.session_id)
