@@ -224,6 +224,8 @@ def run_loadgen(server: Server, args: list[str], out: Path, wall_limit: float,
                 marks[name] = {"t": time.perf_counter(), "cpu": cpu_seconds(server.proc.pid),
                                "loop_cpu": main_thread_cpu_seconds(server.proc.pid),
                                **{k: float(v) for k, v in memory_kib(server.proc.pid).items()}}
+                if name.startswith("measure-"):
+                    marks[name]["batch_hist"] = batch_histogram(server.url)  # type: ignore[assignment]
                 if profiler is not None:
                     profiler.on_phase(name, server.proc.pid)
             if time.monotonic() > deadline:
@@ -236,6 +238,44 @@ def run_loadgen(server: Server, args: list[str], out: Path, wall_limit: float,
     if proc.returncode != 0:
         raise RuntimeError(f"loadgen exited with {proc.returncode}")
     return json.loads(out.read_text()), marks
+
+
+BATCH_ROUTE = 'method="POST",route="/api/v1/documents/{document_id}/batches"'
+
+
+def batch_histogram(base_url: str) -> dict[str, float]:
+    """The server's own latency histogram of the batch route (cumulative count per bucket bound, from /metrics):
+    the time from the app receiving a batch to its answer, whatever the load generator's own delays."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(base_url + "/metrics", timeout=30) as r:
+            text = r.read().decode()
+    except OSError:
+        return {}
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("scribetree_http_request_duration_seconds_bucket{") and BATCH_ROUTE in line:
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            out[le] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def server_latency(marks: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """Batches answered in the measured window by the server's clock: the share within 50 ms and the bucket
+    bound under which 95 % fall (an upper bound of the server-side p95; bucket resolution)."""
+    a = marks.get("measure-start", {}).get("batch_hist") or {}  # empty: no batch answered yet
+    b = marks.get("measure-end", {}).get("batch_hist")
+    if not b:
+        return None
+    delta = {le: b[le] - a.get(le, 0.0) for le in b}
+    total = delta.get("+Inf", 0.0)
+    if not total:
+        return None
+    bounds = sorted((float(le), n) for le, n in delta.items() if le != "+Inf")
+    p95 = next((le for le, n in bounds if n >= 0.95 * total), None)
+    within = delta.get("0.05", 0.0) / total
+    return {"batches": int(total), "within_50ms": round(within, 4), "p95_ms_at_most": p95 * 1000 if p95 else None}
 
 
 def cpu_between(marks: dict[str, dict[str, float]], a: str, b: str) -> tuple[float, float]:
@@ -335,6 +375,9 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
         r = row(scenario, db, lg["main"], cpu, final, lg, marks)
         r["settings"] = seeded["settings"]
         r["cores"] = core_use(marks, *window)
+        if scenario in ("c", "d"):
+            r["server_batch_latency"] = server_latency(marks)
+            print("   server-side batch latency:", json.dumps(r["server_batch_latency"]), flush=True)
         if scenario == "b":
             r["cores_before_storm"] = core_use(marks, "measure-start", "storm-start")
         print("   cores:", json.dumps({k: v for k, v in r.items() if k.startswith("cores")}), flush=True)
