@@ -402,6 +402,9 @@ class Run:
         async def open_one(u: User) -> None:
             async with gate:
                 docs[u.index] = None if u.admin else await self.open_document(u)
+                doc = docs[u.index]
+                if doc is not None:  # the editor's first batch after opening: a class already at work is measured
+                    await self.send_batch("setup", u, doc, random.Random(u.index))
 
         await asyncio.gather(*(open_one(u) for u in users))
         setup = [s for s in self.samples if s.group == "setup"]

@@ -101,3 +101,28 @@ async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_take
         assert sum(groups) == len(ctxs) and len(groups) < len(ctxs)  # grouped: fewer commits than batches
     else:
         assert groups == []  # no lane on PostgreSQL
+
+
+async def test_commit_now_writes_through_the_lane_on_sqlite(
+    klass: Klass, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bookkeeping writes (a credential's last use) go through the lane too: one hop on SQLite's writer."""
+    from sqlalchemy import select, update
+
+    from scribetree.courses.models import Course
+
+    groups: list[int] = []
+    run_group = db._run_group
+
+    def counted(dbapi: Any, engine: Any, group: Any) -> Any:
+        groups.append(len(group))
+        return run_group(dbapi, engine, group)
+
+    monkeypatch.setattr(db, "_run_group", counted)
+    course_id = klass.course.id
+    await db.commit_now(
+        lambda conn: conn.execute(update(Course.__table__).where(Course.id == course_id).values(title="Renamed"))
+    )
+    async with db.unit_of_work(write=False) as r:
+        assert (await r.execute(select(Course.title).where(Course.id == course_id))).scalar_one() == "Renamed"
+    assert groups == ([1] if db.engines().is_sqlite else [])

@@ -287,9 +287,24 @@ async def run_committed(session: AsyncSession, script: Callable[[Connection], T]
     eng = engines()
     if not eng.is_sqlite or session.in_transaction():
         return await run_in_transaction(session, script)
+    return await _lane(eng).submit(script)
+
+
+async def commit_now(script: Callable[[Connection], T]) -> T:
+    """A small write in a transaction of its own (bookkeeping such as a credential's last use), committed when this
+    returns: on SQLite through the writer lane (see ``run_committed``; an ORM unit of work would hold the single
+    writer across several trips through a busy event loop), elsewhere in a unit of work of its own."""
+    eng = engines()
+    if eng.is_sqlite:
+        return await _lane(eng).submit(script)
+    async with unit_of_work() as session:
+        return await run_in_transaction(session, script)
+
+
+def _lane(eng: Engines) -> _WriterLane:
     if eng.lane is None:
         eng.lane = _WriterLane(eng.write)
-    return await eng.lane.submit(script)
+    return eng.lane
 
 
 class _WriterLane:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from scribetree.core.repository import RepositoryBase, TenantRepository
 from scribetree.identity.models import ApiToken, ExternalIdentity, PasswordReset, User, UserSession
@@ -41,6 +41,11 @@ class SessionRepository(RepositoryBase[UserSession]):
     async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
 
+    @staticmethod
+    def touch_on(conn: Connection, session_id: uuid.UUID, now: datetime) -> None:
+        """``touch`` as a sync Core statement on a Connection (``core.db.commit_now``)."""
+        conn.execute(update(UserSession.__table__).where(UserSession.id == session_id).values(last_seen_at=now))
+
     async def delete_ended_before(self, cutoff: datetime) -> int:
         result = await self.session.execute(
             delete(UserSession).where(or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))
@@ -63,6 +68,15 @@ class ApiTokenRepository(TenantRepository[ApiToken]):
         await self.session.execute(
             update(ApiToken)
             .where(ApiToken.tenant_id == self.tenant_id, ApiToken.id == token_id)
+            .values(last_used_at=now)
+        )
+
+    @staticmethod
+    def touch_on(conn: Connection, tenant_id: uuid.UUID, token_id: uuid.UUID, now: datetime) -> None:
+        """``touch`` as a sync Core statement on a Connection (``core.db.commit_now``)."""
+        conn.execute(
+            update(ApiToken.__table__)
+            .where(ApiToken.tenant_id == tenant_id, ApiToken.id == token_id)
             .values(last_used_at=now)
         )
 

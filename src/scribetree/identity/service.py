@@ -193,6 +193,11 @@ class IdentityService:
     async def touch_session(self, session: AsyncSession, session_id: uuid.UUID) -> None:
         await SessionRepository(session).touch(session_id, clock.utcnow())
 
+    async def touch_session_now(self, session_id: uuid.UUID) -> None:
+        """Record the session's last use in a write of its own (``core.db.commit_now``): once a minute per browser."""
+        now = clock.utcnow()
+        await db.commit_now(lambda conn: SessionRepository.touch_on(conn, session_id, now))
+
     async def end_session(self, session: AsyncSession, token: str) -> UserSession | None:
         row = await SessionRepository(session).by_token_hash(digest(token))
         if row is not None and row.revoked_at is None:
@@ -266,6 +271,11 @@ class IdentityService:
 
     async def touch_token(self, session: AsyncSession, tenant_id: uuid.UUID, token_id: uuid.UUID) -> None:
         await ApiTokenRepository(session, tenant_id).touch(token_id, clock.utcnow())
+
+    async def touch_token_now(self, tenant_id: uuid.UUID, token_id: uuid.UUID) -> None:
+        """Record the token's last use in a write of its own (``core.db.commit_now``)."""
+        now = clock.utcnow()
+        await db.commit_now(lambda conn: ApiTokenRepository.touch_on(conn, tenant_id, token_id, now))
 
     async def list_tokens(self, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[ApiToken]:
         return await ApiTokenRepository(session, tenant_id).for_user(user_id)

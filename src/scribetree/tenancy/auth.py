@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
@@ -20,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scribetree.core import cache_epochs, clock, ratelimit
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
-from scribetree.core.db import unit_of_work
 from scribetree.core.errors import Forbidden, ScribetreeError, Unauthorized
 from scribetree.core.http import (
     CSRF_FIELD,
@@ -64,11 +64,11 @@ async def current_context(request: Request, session: ReadSession) -> AuthContext
         ctx = await access.context_from_token(session, secret.strip(), meta)
         if ctx is None:
             raise Unauthorized("This API token is not valid: it may be mistyped, expired or revoked.")
-        await _touch(lambda s: identity.touch_token(s, ctx.tenant_id, ctx.token_id), request, "token")
+        await _touch(lambda: identity.touch_token_now(ctx.tenant_id, ctx.token_id), request, "token")
     elif cookie := request.cookies.get(settings.SESSION_COOKIE):
         ctx = await _session_context(session, cookie, meta)
         if ctx is not None:
-            await _touch(lambda s: identity.touch_session(s, ctx.session_id), request, "session")
+            await _touch(lambda: identity.touch_session_now(ctx.session_id), request, "session")
     request.state.auth_ctx = ctx
     return ctx
 
@@ -128,20 +128,17 @@ async def _valid_until(session: AsyncSession, ctx: AuthContext, ttl_end: float) 
     return min(ends)
 
 
-async def _touch(op, request: Request, kind: str) -> None:
-    """Record last use at most once a minute per credential, in its own tiny unit of work that runs after the
-    request's sessions have closed (never a second pooled connection while holding one)."""
+async def _touch(op: Callable[[], Awaitable[None]], request: Request, kind: str) -> None:
+    """Record last use at most once a minute per credential, in a tiny write of its own (``core.db.commit_now``:
+    on SQLite grouped with the editors' batches in the writer lane) that runs after the request's sessions have
+    closed (never a second pooled connection while holding one)."""
     now = clock.utcnow()
     key = f"{kind}:{request.headers.get('authorization') or request.cookies.get(settings.SESSION_COOKIE)}"
     seen = _last_touch.get(key)
     if seen is not None and now - seen < _TOUCH_EVERY:
         return
 
-    async def touch() -> None:
-        async with unit_of_work() as s:
-            await op(s)
-
-    if not after_sessions(request, touch):
+    if not after_sessions(request, op):
         return  # an error page outside a unit-of-work route: the next ordinary request records it
     _last_touch[key] = now
     if len(_last_touch) > 50_000:
