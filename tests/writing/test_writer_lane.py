@@ -24,6 +24,20 @@ from tests.factories.writing import batch_body, ins
 from tests.writing.conftest import CtxFor, Klass
 
 
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every group the SQLite writer lane commits, in order."""
+    sizes: list[int] = []
+    run_group = db._run_group
+
+    def counted(dbapi: Any, engine: Any, group: Any) -> Any:
+        sizes.append(len(group))
+        return run_group(dbapi, engine, group)
+
+    monkeypatch.setattr(db, "_run_group", counted)
+    return sizes
+
+
 def body(text: str, *, seq: int = 1, base_revision: int = 0) -> BatchCreate:
     raw, _ = batch_body("", [ins(0, text)], seq=seq, base_revision=base_revision, session_id=uuid.uuid4())
     return BatchCreate.model_validate(raw)
@@ -55,7 +69,7 @@ async def test_a_batch_committed_now_survives_the_requests_rollback(klass: Klass
 
 
 async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_takes_only_itself(
-    klass: Klass, ctx_for: CtxFor, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    klass: Klass, ctx_for: CtxFor, session: AsyncSession, groups: list[int]
 ) -> None:
     people = [klass.student, klass.classmate]
     people += [await create_course_member(session, klass.course, klass.tenant, CourseRole.student) for _ in range(6)]
@@ -65,15 +79,6 @@ async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_take
     async with db.unit_of_work() as s:
         for ctx in ctxs:
             docs.append((await document_service.open_mine(s, ctx, klass.assignment.id)).id)
-
-    groups: list[int] = []
-    run_group = db._run_group
-
-    def counted(dbapi: Any, engine: Any, group: Any) -> Any:
-        groups.append(len(group))
-        return run_group(dbapi, engine, group)
-
-    monkeypatch.setattr(db, "_run_group", counted)
 
     async def send(ctx: Any, document_id: uuid.UUID, batch: BatchCreate) -> Any:
         read, write = db.make_session(write=False), db.make_session(write=True)
@@ -104,21 +109,13 @@ async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_take
 
 
 async def test_commit_now_writes_through_the_lane_on_sqlite(
-    klass: Klass, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    klass: Klass, session: AsyncSession, groups: list[int]
 ) -> None:
     """Bookkeeping writes (a credential's last use) go through the lane too: one hop on SQLite's writer."""
     from sqlalchemy import select, update
 
     from scribetree.courses.models import Course
 
-    groups: list[int] = []
-    run_group = db._run_group
-
-    def counted(dbapi: Any, engine: Any, group: Any) -> Any:
-        groups.append(len(group))
-        return run_group(dbapi, engine, group)
-
-    monkeypatch.setattr(db, "_run_group", counted)
     course_id = klass.course.id
     await db.commit_now(
         lambda conn: conn.execute(update(Course.__table__).where(Course.id == course_id).values(title="Renamed"))
