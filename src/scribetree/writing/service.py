@@ -853,13 +853,13 @@ class DocumentService:
             else:
                 status = "in_progress"
             rows.append(
-                SubmissionRow(
+                SubmissionRow.model_construct(  # values straight from the database: no validation per row
                     user_id=user_id,
                     group_id=group_id,
                     name=name,
                     status=status,  # type: ignore[arg-type]
                     document_id=doc.id if doc else None,
-                    document_status=doc.status if doc else None,
+                    document_status=DocumentStatus(doc.status) if doc else None,
                     word_count=doc.word_count if doc else 0,
                     last_activity_at=doc.last_activity_at if doc else None,
                     submitted_at=last.submitted_at if last else None,
