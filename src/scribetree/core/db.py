@@ -316,15 +316,20 @@ class _WriterLane:
         self.draining: asyncio.Task[None] | None = None
 
     async def submit(self, script: Callable[[Connection], T]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self.waiting.append((script, future))
-        if self.draining is None or self.draining.done():
-            self.draining = asyncio.create_task(self._drain(), name="sqlite-writer-lane")
+        if self.draining is None or self.draining.done() or self.draining.get_loop() is not loop:
+            self.draining = loop.create_task(self._drain(), name="sqlite-writer-lane")
         return await asyncio.shield(future)  # a cancelled caller does not cancel the group it is part of
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self.waiting:
             group, self.waiting = self.waiting, []
+            group = [(script, future) for script, future in group if future.get_loop() is loop]  # a closed loop's
+            if not group:  # callers are gone (a test's loop that ended): their scripts never ran, nothing to answer
+                continue
             try:
                 async with self.engine.connect() as conn:
                     raw = await conn.get_raw_connection()
