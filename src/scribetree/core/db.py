@@ -327,8 +327,9 @@ class _WriterLane:
         loop = asyncio.get_running_loop()
         while self.waiting:
             group, self.waiting = self.waiting, []
-            group = [(script, future) for script, future in group if future.get_loop() is loop]  # a closed loop's
-            if not group:  # callers are gone (a test's loop that ended): their scripts never ran, nothing to answer
+            # Callers of a loop that ended (a test's) are gone: their scripts are dropped unrun, nobody to answer.
+            group = [(script, future) for script, future in group if future.get_loop() is loop]
+            if not group:
                 continue
             try:
                 async with self.engine.connect() as conn:
