@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scribetree.ai_partner.models import AiExchange, AiReflection
 from scribetree.analytics.models import DailyActivityRow, DocumentMetricsRow
 from scribetree.core.repository import TenantRepository
-from scribetree.courses.models import Assignment, AssignmentGroupMember, CourseMember, CourseRole
-from scribetree.identity.models import User
+from scribetree.courses.models import Assignment, AssignmentGroupMember, CourseMember
+from scribetree.courses.repository import CourseMemberRepository
 from scribetree.writing.models import Document, EditBatch, Submission
 
 DOC_COLUMNS = (
@@ -195,18 +195,7 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
 
     async def students_of(self, course_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Sequence[Row[Any]]:
         """``(user_id, display_name)`` of the course's students (or of one of them); the caller checked access."""
-        stmt = (
-            select(CourseMember.user_id, User.display_name)
-            .join(User, User.id == CourseMember.user_id)
-            .where(
-                CourseMember.tenant_id == self.tenant_id,
-                CourseMember.course_id == course_id,
-                CourseMember.role == CourseRole.student,
-            )
-        )
-        if user_id is not None:
-            stmt = stmt.where(CourseMember.user_id == user_id)
-        return (await self.session.execute(stmt)).all()
+        return await CourseMemberRepository(self.session, self.tenant_id).students_brief(course_id, user_id)
 
     async def documents_of(
         self,

@@ -92,9 +92,9 @@ class CourseMemberRepository(TenantRepository[CourseMember]):
         )
         return [(m, u) for m, u in (await self.session.execute(stmt)).all()]
 
-    async def students_brief(self, course_id: uuid.UUID) -> list[Row[Any]]:
-        """``(user_id, display_name)`` of the course's students (Core rows, no ORM objects: staff lists of a
-        large class read this every few seconds)."""
+    async def students_brief(self, course_id: uuid.UUID, user_id: uuid.UUID | None = None) -> list[Row[Any]]:
+        """``(user_id, display_name)`` of the course's students (or of one of them), by name; Core rows, no ORM
+        objects (staff lists of a large class read this every few seconds). The caller checked access."""
         stmt = (
             select(CourseMember.user_id, User.display_name)
             .join(User, User.id == CourseMember.user_id)
@@ -105,6 +105,8 @@ class CourseMemberRepository(TenantRepository[CourseMember]):
             )
             .order_by(User.display_name, User.id)
         )
+        if user_id is not None:
+            stmt = stmt.where(CourseMember.user_id == user_id)
         return list((await self.session.execute(stmt)).all())
 
     async def count_role(self, course_id: uuid.UUID, role: CourseRole) -> int:
