@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -80,6 +81,15 @@ def scratch_database(db: str, name: str) -> Iterator[str]:
         finally:
             if pg_name:
                 _drop_pg(pg_name)
+
+
+def environment() -> dict[str, Any]:
+    """What every benchmark's JSON records about the machine it ran on."""
+    return {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
 
 
 def emit(result: dict[str, Any], out: Path | None) -> None:
@@ -284,8 +294,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         "steady_students": steady[-1]["targets"],
         "steady_alerts_created": steady[-1]["alerts"],
         "rules_histories_per_s": round(loops * len(histories) / rule_s, 1) if histories else 0.0,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **environment(),
     }
 
 

@@ -35,8 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -46,7 +44,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.alerts import emit, scratch_database
+from bench.alerts import emit, environment, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ("the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "students", "write", "essays")
@@ -210,11 +208,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             "batch_wall_us": round(statistics.median(s["wall"]) * 1e6),
             "final_chars": len(docs[variant]["text"]),
         }
-    out |= {
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
+    out |= environment()
     return out
 
 

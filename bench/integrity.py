@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.alerts import emit, scratch_database
+from bench.alerts import emit, environment, scratch_database
 from bench.similarity import percentile
 
 
@@ -185,9 +183,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         "report_runs_s": [round(x, 4) for x in report_s],
         "compute_cpu_median_s": round(statistics.median(compute_cpu), 4),
         "report_cpu_median_s": round(statistics.median(report_cpu), 4),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **environment(),
     }
 
 

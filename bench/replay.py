@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.alerts import emit, scratch_database
+from bench.alerts import emit, environment, scratch_database
 from bench.integrity import _seed, percentile
 
 
@@ -152,11 +150,7 @@ async def _run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     for name, runs in times.items():
         out |= _summary(name, runs)
         out[f"{name}_cpu_median_s"] = round(statistics.median(cpu[name]), 4)
-    out |= {
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
+    out |= environment()
     return out
 
 
