@@ -10,10 +10,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import Engine, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import db
+from scribetree.core.config import settings
 from scribetree.writing import ops
 from scribetree.writing.models import DocumentVersion, EditBatch, VersionKind
 from tests.factories.writing import batch_body, create_document, ins
@@ -130,11 +132,18 @@ async def _assignment_like(session: AsyncSession, klass: Klass):
 
 class TestListsDoNotGrowQueries:
     async def test_staff_list_and_version_list_query_counts_are_pinned(
-        self, klass: Klass, client_for: ClientFor, session: AsyncSession, engines: db.Engines
+        self,
+        klass: Klass,
+        client_for: ClientFor,
+        session: AsyncSession,
+        engines: db.Engines,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         from tests.factories.courses import create_course_member
         from tests.factories.writing import create_submission, write
 
+        # The list's computation is what is pinned here; its reuse is tested in test_submission_list_reuse.py.
+        monkeypatch.setattr(settings, "SUBMISSION_LIST_REUSE_SECONDS", 0.0)
         staff = await client_for(klass.instructor, klass.tenant)
         path = f"/api/v1/assignments/{klass.assignment.id}/submissions"
         await staff.get(path)  # warm up the client's session

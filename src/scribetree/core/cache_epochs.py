@@ -1,8 +1,8 @@
 """Cross-process cache epochs: in-process caches that every process can clear.
 
-Two in-process caches make a signed-in editor cheap: the cookie sign-in cache (``tenancy.auth``) and the edit-access
-cache (``writing.access``). Each depends on a few tables (``Watched.tables``). Every unit of work, in any process
-(app node, worker, CLI command), that changes one of those tables through the ORM also bumps the cache's row in
+Three in-process caches depend on tables others may change: the cookie sign-in cache (``tenancy.auth``), the
+edit-access cache (``writing.access``) and the staff submission list (``writing.service``), each on a few tables
+(``Watched.tables``). Every unit of work, in any process (app node, worker, CLI command), that changes one of those tables through the ORM also bumps the cache's row in
 ``cache_epochs`` in the same transaction (``before_commit``), so the bump is committed exactly when the change is.
 
 Readers:
@@ -117,7 +117,37 @@ EDIT_ACCESS = Watched(
     frozenset({"courses", "course_members", "assignments", "assignment_groups", "assignment_group_members"}),
     inserts=True,
 )
-WATCHED = (AUTH, EDIT_ACCESS)  # in name order: rows are bumped in this order (one lock order, no deadlock)
+# The staff submission list (``writing.service``): the roster or the groups, each document's status, submissions and
+# returned grades. A new row of any of these changes the list. Bookkeeping: the document columns an editor's batch and
+# a restore change (the live figures, words and last activity, which the list may show up to its reuse time late;
+# batches commit through Core and publish nothing anyway).
+SUBMISSION_LISTS = Watched(
+    "submission_lists",
+    frozenset(
+        {
+            "assignments",
+            "course_members",
+            "assignment_groups",
+            "assignment_group_members",
+            "documents",
+            "submissions",
+            "grades",
+        }
+    ),
+    inserts=True,
+    bookkeeping=frozenset(
+        {
+            "revision",
+            "content_hash",
+            "word_count",
+            "last_activity_at",
+            "snapshot_at",
+            "snapshot_revision",
+            "chars_since_snapshot",
+        }
+    ),
+)
+WATCHED = (AUTH, EDIT_ACCESS, SUBMISSION_LISTS)  # in name order: rows are bumped in this order (no deadlock)
 
 _SEEN = "cache_epochs.seen"  # session.info: the epochs read in the session's current transaction
 _BUMP = text(

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     WRITING_MAX_DOCUMENT_CHARS: int = Field(default=500_000, ge=1)  # code points of a document (~80,000 words)
     WRITING_SNAPSHOT_SECONDS: int = Field(default=300, ge=1)  # automatic snapshot after this much time with changes
     WRITING_SNAPSHOT_CHARS: int = Field(default=500, ge=1)  # ... or after this many code points changed
+    # The staff submission list of an assignment is computed once and served to every educator asking within this many
+    # seconds (0: never reused); roster, status, submission and grade changes show at once, the live words and last
+    # activity up to this late.
+    SUBMISSION_LIST_REUSE_SECONDS: float = Field(default=2.0, ge=0, le=60)
     WRITING_SESSION_IDLE_SECONDS: int = Field(default=600, ge=1)  # a longer gap starts a new writing session
     WRITING_ACTIVE_GAP_SECONDS: int = Field(default=60, ge=1)  # gaps up to this long count as active time
     # Texts of recently written documents kept in memory by the batch path (code points, all documents together)

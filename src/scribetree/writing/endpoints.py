@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from scribetree.core.http import ReadSession, UnitOfWorkRoute, WriteSession, error_responses, with_details
 from scribetree.writing import auth, ops
@@ -290,7 +290,9 @@ async def get_receipt(submission_id: uuid.UUID, ctx: auth.WritingRead, session: 
 )
 async def list_assignment_submissions(
     assignment_id: uuid.UUID, ctx: auth.WritingRead, session: ReadSession
-) -> list[SubmissionRow]:
+) -> Response:
     """Staff: every student (or group) with status (not_started, in_progress, submitted, late, graded: the latest
-    submission's grade was returned), words and last activity."""
-    return await document_service.assignment_overview(session, ctx, assignment_id)
+    submission's grade was returned), words and last activity. Words and last activity may be up to
+    ``SUBMISSION_LIST_REUSE_SECONDS`` (2 s) old: the list is shared by the course's staff for that long."""
+    body = await document_service.assignment_overview_json(session, ctx, assignment_id)
+    return Response(body, media_type="application/json")
