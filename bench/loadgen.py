@@ -98,6 +98,14 @@ def summarize(samples: list[Sample], window: float | None = None) -> dict[str, A
     return out
 
 
+def timeline(samples: list[Sample], t0: float) -> list[list[float]]:
+    """Per second of the window (by start time): [second, requests, p50 ms, max ms]; shows stalls that a p95 hides."""
+    seconds: dict[int, list[float]] = {}
+    for s in samples:
+        seconds.setdefault(int(s.start - t0), []).append(s.latency * 1000)
+    return [[k, len(v), round(percentile(sorted(v), 50), 1), round(max(v), 1)] for k, v in sorted(seconds.items())]
+
+
 def by_op(samples: list[Sample]) -> dict[str, Any]:
     ops: dict[str, list[Sample]] = {}
     for s in samples:
@@ -161,8 +169,9 @@ class Run:
         return client
 
     # -- one request --
-    async def request(self, client: httpx.AsyncClient, group: str, op: str, method: str, path: str,
-                      **kw: Any) -> httpx.Response | None:
+    async def request(
+        self, client: httpx.AsyncClient, group: str, op: str, method: str, path: str, **kw: Any
+    ) -> httpx.Response | None:
         self.budget -= 1
         t0 = time.perf_counter()
         response: httpx.Response | None = None
@@ -177,8 +186,14 @@ class Run:
         return response
 
     async def sign_in(self, group: str, user: User) -> bool:
-        r = await self.request(user.client, group, "signin", "POST", f"/api/v1/tenants/{self.args.slug}/session",
-                               json={"email": user.email, "password": self.args.password})
+        r = await self.request(
+            user.client,
+            group,
+            "signin",
+            "POST",
+            f"/api/v1/tenants/{self.args.slug}/session",
+            json={"email": user.email, "password": self.args.password},
+        )
         if r is None or r.status_code != 200:
             return False
         user.cookie = r.cookies.get(SESSION_COOKIE)
@@ -186,17 +201,25 @@ class Run:
         return bool(user.cookie)
 
     async def create_token(self, user: User) -> None:
-        r = await self.request(user.client, "setup", "token", "POST", "/api/v1/me/tokens",
-                               headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""},
-                               json={"name": "bench", "scopes": ["read"], "expires_in_days": 1})
+        r = await self.request(
+            user.client,
+            "setup",
+            "token",
+            "POST",
+            "/api/v1/me/tokens",
+            headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""},
+            json={"name": "bench", "scopes": ["read"], "expires_in_days": 1},
+        )
         if r is not None and r.status_code == 201:
             user.token = r.json()["token"]
 
     # -- setup: sign every working user in (not part of the measured window) --
     async def setup_users(self, indices: range) -> tuple[list[User], bool]:
         a = self.args
-        users = [User(i, a.email.format(i=i), self.new_client(), admin=a.admin_every > 0 and i % a.admin_every == 0)
-                 for i in indices]
+        users = [
+            User(i, a.email.format(i=i), self.new_client(), admin=a.admin_every > 0 and i % a.admin_every == 0)
+            for i in indices
+        ]
         gate = asyncio.Semaphore(self.args.setup_concurrency)
 
         async def one(u: User) -> None:
@@ -209,8 +232,9 @@ class Run:
         home = False
         if self.args.pages != "no" and signed:
             first = signed[0]
-            r = await self.request(first.client, "setup", "home-probe", "GET", "/home",
-                                   headers=first.headers(api=False))
+            r = await self.request(
+                first.client, "setup", "home-probe", "GET", "/home", headers=first.headers(api=False)
+            )
             home = r is not None and r.status_code == 200
             if self.args.pages == "yes" and not home:
                 home = True  # measure it anyway: its errors will show
@@ -270,9 +294,12 @@ class Run:
         t1 = time.perf_counter()
         phase("measure-end")
         measured = [s for s in self.samples if s.group == "read"]
-        return {"main": {**summarize(measured, t1 - t0), "by_op": by_op(measured)},
-                "setup": {**summarize(setup), "signed_in": len(users), "by_op": by_op(setup)},
-                "home_page": home, "working_users": len(users)}
+        return {
+            "main": {**summarize(measured, t1 - t0), "by_op": by_op(measured), "timeline": timeline(measured, t0)},
+            "setup": {**summarize(setup), "signed_in": len(users), "by_op": by_op(setup)},
+            "home_page": home,
+            "working_users": len(users),
+        }
 
     async def storm(self) -> dict[str, Any]:
         a = self.args
@@ -287,8 +314,9 @@ class Run:
         marks: dict[str, float] = {}
 
         async def one_signin(k: int, u: User) -> None:
-            await asyncio.sleep(max(0.0, marks["storm_start"] + k * a.storm_spread / max(1, a.storm_users)
-                                    - time.perf_counter()))
+            await asyncio.sleep(
+                max(0.0, marks["storm_start"] + k * a.storm_spread / max(1, a.storm_users) - time.perf_counter())
+            )
             await self.sign_in("storm", u)
 
         async def storm() -> None:
@@ -296,8 +324,9 @@ class Run:
             marks["storm_start"] = time.perf_counter()
             phase("storm-start")
             try:
-                await asyncio.wait_for(asyncio.gather(*(one_signin(k, u) for k, u in enumerate(storm_users))),
-                                       timeout=a.storm_timeout)
+                await asyncio.wait_for(
+                    asyncio.gather(*(one_signin(k, u) for k, u in enumerate(storm_users))), timeout=a.storm_timeout
+                )
                 marks["timed_out"] = 0.0
             except TimeoutError:
                 marks["timed_out"] = 1.0
@@ -336,22 +365,44 @@ class Run:
     # -- class writing --
     async def open_document(self, user: User) -> dict[str, Any] | None:
         path = f"/api/v1/assignments/{self.args.assignment}/document"
-        r = await self.request(user.client, "setup", "open", "POST", path,
-                               headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""})
+        r = await self.request(
+            user.client,
+            "setup",
+            "open",
+            "POST",
+            path,
+            headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""},
+        )
         if r is None or r.status_code not in (200, 201):
             return None
         doc = r.json()
-        return {"id": doc["id"], "revision": doc["revision"], "text": doc["text"], "seq": 0,
-                "session": str(uuid.uuid4())}
+        return {
+            "id": doc["id"],
+            "revision": doc["revision"],
+            "text": doc["text"],
+            "seq": 0,
+            "session": str(uuid.uuid4()),
+        }
 
     async def send_batch(self, group: str, user: User, doc: dict[str, Any], rng: random.Random) -> None:
         word = rng.choice(WORDS)
         text = doc["text"] + word
-        body = {"session_id": doc["session"], "seq": doc["seq"] + 1, "base_revision": doc["revision"],
-                "ops": [{"kind": "insert", "pos": len(doc["text"]), "text": word, "t": int(time.time() * 1000)}],
-                "content_hash": hashlib.sha256(text.encode()).hexdigest()}
-        r = await self.request(user.client, group, "batch", "POST", f"/api/v1/documents/{doc['id']}/batches",
-                               headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""}, json=body)
+        body = {
+            "session_id": doc["session"],
+            "seq": doc["seq"] + 1,
+            "base_revision": doc["revision"],
+            "ops": [{"kind": "insert", "pos": len(doc["text"]), "text": word, "t": int(time.time() * 1000)}],
+            "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+        }
+        r = await self.request(
+            user.client,
+            group,
+            "batch",
+            "POST",
+            f"/api/v1/documents/{doc['id']}/batches",
+            headers={**user.headers(api=False), "x-csrf-token": user.csrf or ""},
+            json=body,
+        )
         if r is not None and r.status_code == 200:
             doc.update(seq=doc["seq"] + 1, revision=r.json()["revision"], text=text)
         elif r is not None and r.status_code == 409 and r.json().get("error") == "StaleRevision":
@@ -359,8 +410,9 @@ class Run:
             doc.update(revision=cur["revision"], text=cur["text"])
 
     async def reload(self, group: str, user: User, doc: dict[str, Any]) -> None:
-        r = await self.request(user.client, group, "reload", "GET", f"/api/v1/documents/{doc['id']}",
-                               headers=user.headers(api=False))
+        r = await self.request(
+            user.client, group, "reload", "GET", f"/api/v1/documents/{doc['id']}", headers=user.headers(api=False)
+        )
         if r is not None and r.status_code == 200:
             body = r.json()
             doc.update(revision=body["revision"], text=body["text"])
@@ -374,8 +426,14 @@ class Run:
         while time.perf_counter() < stop and self.budget > 0:
             n += 1
             if doc is None:  # an admin: the educator's submissions list
-                await self.request(user.client, group, "list", "GET", f"/api/v1/assignments/{a.assignment}/submissions",
-                                   headers=user.headers(api=False))
+                await self.request(
+                    user.client,
+                    group,
+                    "list",
+                    "GET",
+                    f"/api/v1/assignments/{a.assignment}/submissions",
+                    headers=user.headers(api=False),
+                )
             elif a.reload_every and n % a.reload_every == 0:
                 await self.reload(group, user, doc)
             else:
@@ -417,10 +475,13 @@ class Run:
                 new_doc = await self.open_document(User(-2, fresh.email, fresh.client, fresh.cookie, fresh.csrf))
                 if long_doc and new_doc:
                     new_doc["session"] = str(uuid.uuid4())
-                    long_probe = {"long": await self.probe(owner, long_doc, "long"),
-                                  "new": await self.probe(fresh, new_doc, "new")}
+                    long_probe = {
+                        "long": await self.probe(owner, long_doc, "long"),
+                        "new": await self.probe(fresh, new_doc, "new"),
+                    }
                     long_probe["p50_ratio_long_over_new"] = round(
-                        long_probe["long"]["p50_ms"] / max(0.001, long_probe["new"]["p50_ms"]), 3)
+                        long_probe["long"]["p50_ms"] / max(0.001, long_probe["new"]["p50_ms"]), 3
+                    )
                     docs[fresh.index] = new_doc  # their states are current; the measured window goes on from them
                     for u in users:
                         if u.email == a.long_doc_email:
@@ -428,15 +489,20 @@ class Run:
         phase("measure-start")
         t0 = time.perf_counter()
         stop = t0 + a.duration
-        await asyncio.gather(*(self.write_loop("writing", u, docs.get(u.index), stop) for u in users
-                               if u.admin or docs.get(u.index)))
+        await asyncio.gather(
+            *(self.write_loop("writing", u, docs.get(u.index), stop) for u in users if u.admin or docs.get(u.index))
+        )
         t1 = time.perf_counter()
         phase("measure-end")
         measured = [s for s in self.samples if s.group == "writing"]
-        return {"main": {**summarize(measured, t1 - t0), "by_op": by_op(measured)},
-                "setup": {**summarize(setup), "signed_in": len(users), "by_op": by_op(setup)},
-                "students_writing": sum(1 for d in docs.values() if d), "educators": sum(1 for u in users if u.admin),
-                "long_document_probe": long_probe, "working_users": len(users)}
+        return {
+            "main": {**summarize(measured, t1 - t0), "by_op": by_op(measured), "timeline": timeline(measured, t0)},
+            "setup": {**summarize(setup), "signed_in": len(users), "by_op": by_op(setup)},
+            "students_writing": sum(1 for d in docs.values() if d),
+            "educators": sum(1 for u in users if u.admin),
+            "long_document_probe": long_probe,
+            "working_users": len(users),
+        }
 
     async def run(self) -> dict[str, Any]:
         started = time.perf_counter()
@@ -446,9 +512,14 @@ class Run:
             await asyncio.gather(*(c.aclose() for c in self.clients), return_exceptions=True)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         result.update(
-            mode=self.args.mode, base_url=self.args.base_url, users=self.args.users, think_s=self.args.think,
-            duration_s=self.args.duration, wall_s=round(time.perf_counter() - started, 3),
-            loadgen_cpu_s=round(usage.ru_utime + usage.ru_stime, 3), budget_exhausted=self.budget <= 0,
+            mode=self.args.mode,
+            base_url=self.args.base_url,
+            users=self.args.users,
+            think_s=self.args.think,
+            duration_s=self.args.duration,
+            wall_s=round(time.perf_counter() - started, 3),
+            loadgen_cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
+            budget_exhausted=self.budget <= 0,
         )
         for k in ("rps", "p50_ms", "p95_ms", "p99_ms"):  # the headline numbers at the top level
             result[k] = result["main"].get(k, 0.0)
@@ -461,8 +532,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--base-url", required=True, help="http://127.0.0.1:PORT (loopback only)")
     p.add_argument("--users", type=int, default=200, help="virtual users (working users in storm mode)")
     p.add_argument("--duration", type=float, default=30.0, help="measured seconds (hello, read)")
-    p.add_argument("--think", type=float, default=0.0, help="mean pause between a user's requests, seconds "
-                   "(each pause is uniform in [0.5, 1.5] x this)")
+    p.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean pause between a user's requests, seconds (each pause is uniform in [0.5, 1.5] x this)",
+    )
     p.add_argument("--max-requests", type=int, default=5_000_000, help="request budget: stop when spent")
     p.add_argument("--timeout", type=float, default=60.0, help="per-request timeout, seconds")
     p.add_argument("--seed", type=int, default=1)
@@ -471,10 +546,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--password", default=PASSWORD)
     p.add_argument("--email", default=EMAIL, help="format string with {i}")
     p.add_argument("--admin-every", type=int, default=20, help="as bench.seed: every k-th user is an admin")
-    p.add_argument("--token-every", type=int, default=4, help="users with index %% k == 1 read with a Bearer "
-                   "token (0: nobody)")
-    p.add_argument("--pages", choices=["auto", "yes", "no"], default="auto",
-                   help="include GET /home in the mix: auto = only if it answers 200")
+    p.add_argument(
+        "--token-every", type=int, default=4, help="users with index %% k == 1 read with a Bearer token (0: nobody)"
+    )
+    p.add_argument(
+        "--pages",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="include GET /home in the mix: auto = only if it answers 200",
+    )
     p.add_argument("--setup-concurrency", type=int, default=16, help="parallel sign-ins during setup")
     p.add_argument("--storm-users", type=int, default=500)
     p.add_argument("--storm-spread", type=float, default=3.0, help="seconds over which storm sign-ins start")

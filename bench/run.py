@@ -121,8 +121,11 @@ class Server:
             return stats
         if self.proc.poll() is not None:  # it died under load: say so loudly
             stats["died_with"] = self.proc.returncode
-            print(f"!! {self.name} died during the run with exit status {self.proc.returncode}; log: {self.log_path}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"!! {self.name} died during the run with exit status {self.proc.returncode}; log: {self.log_path}",
+                file=sys.stderr,
+                flush=True,
+            )
         else:
             with contextlib.suppress(OSError):
                 stats = {"cpu_s_total": round(cpu_seconds(self.proc.pid), 3), **memory_kib(self.proc.pid)}
@@ -187,7 +190,8 @@ def check(cmd: list[str], env: dict[str, str], what: str, timeout: float = 300) 
 
 
 class Profiler:
-    """Optional: ``py-spy record`` on the server between two phase marks (collapsed stacks, all threads)."""
+    """Optional: ``py-spy record`` on the server between two phase marks (collapsed stacks, all threads; with
+    ``BENCH_PY_SPY_FORMAT=speedscope`` a speedscope file instead, whose samples keep their order in time)."""
 
     def __init__(self, py_spy: str | None, out: Path, start: str, stop: str) -> None:
         self.py_spy, self.out, self.start_mark, self.stop_mark = py_spy, out, start, stop
@@ -197,9 +201,26 @@ class Profiler:
         if not self.py_spy:
             return
         if name == self.start_mark:
-            self.proc = subprocess.Popen([self.py_spy, "record", "--pid", str(pid), "--rate", "200", "--threads",
-                                          "--idle", "--format", "raw", "--output", str(self.out), "--duration", "600"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [
+                    self.py_spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    "200",
+                    "--threads",
+                    "--idle",
+                    "--format",
+                    os.environ.get("BENCH_PY_SPY_FORMAT", "raw"),
+                    "--output",
+                    str(self.out),
+                    "--duration",
+                    "600",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         elif name == self.stop_mark and self.proc is not None:
             self.proc.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
             try:
@@ -208,8 +229,9 @@ class Profiler:
                 self.proc.kill()
 
 
-def run_loadgen(server: Server, args: list[str], out: Path, wall_limit: float,
-                profiler: Profiler | None = None) -> tuple[dict[str, Any], dict]:
+def run_loadgen(
+    server: Server, args: list[str], out: Path, wall_limit: float, profiler: Profiler | None = None
+) -> tuple[dict[str, Any], dict]:
     """Run bench.loadgen against ``server``; sample the server's CPU at every ``@@phase`` line."""
     assert server.proc is not None
     marks: dict[str, dict[str, float]] = {}
@@ -221,9 +243,12 @@ def run_loadgen(server: Server, args: list[str], out: Path, wall_limit: float,
         for line in proc.stdout:
             if line.startswith("@@phase "):
                 name = line.split()[1]
-                marks[name] = {"t": time.perf_counter(), "cpu": cpu_seconds(server.proc.pid),
-                               "loop_cpu": main_thread_cpu_seconds(server.proc.pid),
-                               **{k: float(v) for k, v in memory_kib(server.proc.pid).items()}}
+                marks[name] = {
+                    "t": time.perf_counter(),
+                    "cpu": cpu_seconds(server.proc.pid),
+                    "loop_cpu": main_thread_cpu_seconds(server.proc.pid),
+                    **{k: float(v) for k, v in memory_kib(server.proc.pid).items()},
+                }
                 if name.startswith("measure-"):
                     marks[name]["batch_hist"] = batch_histogram(server.url)  # type: ignore[assignment]
                 if profiler is not None:
@@ -288,8 +313,11 @@ def core_use(marks: dict[str, dict[str, float]], a: str, b: str) -> dict[str, fl
     wall = marks[b]["t"] - marks[a]["t"]
     total = (marks[b]["cpu"] - marks[a]["cpu"]) / wall
     loop = (marks[b]["loop_cpu"] - marks[a]["loop_cpu"]) / wall
-    return {"server_cores": round(total, 2), "loop_thread_cores": round(loop, 2),
-            "other_threads_cores": round(total - loop, 2)}
+    return {
+        "server_cores": round(total, 2),
+        "loop_thread_cores": round(loop, 2),
+        "other_threads_cores": round(total - loop, 2),
+    }
 
 
 @dataclass
@@ -313,13 +341,34 @@ class Plan:
 
 def measure_hello(plan: Plan) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRIBETREE_")}
-    server = Server("hello", [sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--host", "127.0.0.1",
-                              "--port", "{port}", "--no-access-log", "--log-level", "warning", "--proxy-headers"],
-                    env, "/", plan.workdir / "hello.log")
+    server = Server(
+        "hello",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.hello_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "{port}",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--proxy-headers",
+        ],
+        env,
+        "/",
+        plan.workdir / "hello.log",
+    )
     server.start()
     try:
-        lg, marks = run_loadgen(server, ["--mode", "hello", "--users", str(plan.users), "--duration",
-                                         str(plan.duration)], plan.workdir / "hello.json", plan.duration + 120)
+        lg, marks = run_loadgen(
+            server,
+            ["--mode", "hello", "--users", str(plan.users), "--duration", str(plan.duration)],
+            plan.workdir / "hello.json",
+            plan.duration + 120,
+        )
     finally:
         final = server.stop()
     cpu, _ = cpu_between(marks, "measure-start", "measure-end")
@@ -335,16 +384,26 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
             n = plan.writers[db] if scenario == "c" else plan.users_d
             seed_args = ["--users", str(n), "--course"]
             if scenario == "c":
-                seed_args += ["--long-doc-words", str(plan.long_doc_words), "--long-doc-events",
-                              str(plan.long_doc_events)]
+                seed_args += [
+                    "--long-doc-words",
+                    str(plan.long_doc_words),
+                    "--long-doc-events",
+                    str(plan.long_doc_events),
+                ]
         else:
             n = plan.users + plan.storm_users + 10
             seed_args = ["--users", str(n)]
-        seeded = json.loads(check([sys.executable, "-m", "bench.seed", *seed_args, "--slug", SLUG], env, "bench.seed",
-                                  timeout=900).strip().splitlines()[-1])
+        seeded = json.loads(
+            check([sys.executable, "-m", "bench.seed", *seed_args, "--slug", SLUG], env, "bench.seed", timeout=900)
+            .strip()
+            .splitlines()[-1]
+        )
         probe_file = plan.workdir / f"probe-{scenario}-{db}-{tag}.jsonl"
-        cmd = ([sys.executable, "-m", "bench.pool_probe", "--port", "{port}", "--out", str(probe_file)] if plan.probe
-               else [str(VENV_BIN / "scribetree"), "serve", "--host", "127.0.0.1", "--port", "{port}", "--no-migrate"])
+        cmd = (
+            [sys.executable, "-m", "bench.pool_probe", "--port", "{port}", "--out", str(probe_file)]
+            if plan.probe
+            else [str(VENV_BIN / "scribetree"), "serve", "--host", "127.0.0.1", "--port", "{port}", "--no-migrate"]
+        )
         server = Server(f"scribetree-{db}", cmd, env, "/healthz", plan.workdir / f"server-{scenario}-{db}-{tag}.log")
         server.start()
         out = plan.workdir / f"loadgen-{scenario}-{db}-{tag}.json"
@@ -352,23 +411,58 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
             window = ("storm-start", "storm-end") if scenario == "b" else ("measure-start", "measure-end")
             profiler = Profiler(plan.py_spy, plan.workdir / f"profile-{scenario}-{db}-{tag}.txt", *window)
             if scenario == "a":
-                lg, marks = run_loadgen(server, ["--mode", "read", "--users", str(plan.users), "--duration",
-                                                 str(plan.duration), "--slug", SLUG], out, plan.duration + 600,
-                                        profiler)
+                lg, marks = run_loadgen(
+                    server,
+                    ["--mode", "read", "--users", str(plan.users), "--duration", str(plan.duration), "--slug", SLUG],
+                    out,
+                    plan.duration + 600,
+                    profiler,
+                )
                 cpu, _ = cpu_between(marks, "measure-start", "measure-end")
             elif scenario in ("c", "d"):
-                writing = ["--mode", "writing", "--users", str(n), "--duration", str(plan.duration), "--slug", SLUG,
-                           "--assignment", seeded["assignment_id"], "--setup-concurrency", "32",
-                           "--think", str(plan.think_c if scenario == "c" else 0.0)]
+                writing = [
+                    "--mode",
+                    "writing",
+                    "--users",
+                    str(n),
+                    "--duration",
+                    str(plan.duration),
+                    "--slug",
+                    SLUG,
+                    "--assignment",
+                    seeded["assignment_id"],
+                    "--setup-concurrency",
+                    "32",
+                    "--think",
+                    str(plan.think_c if scenario == "c" else 0.0),
+                ]
                 if scenario == "c" and seeded.get("long_doc_email"):
                     writing += ["--long-doc-email", seeded["long_doc_email"]]
                 lg, marks = run_loadgen(server, writing, out, plan.duration + 900, profiler)
                 cpu, _ = cpu_between(marks, "measure-start", "measure-end")
             else:
-                lg, marks = run_loadgen(server, [
-                    "--mode", "storm", "--users", str(plan.users), "--think", str(plan.think_b),
-                    "--storm-users", str(plan.storm_users), "--storm-spread", str(plan.storm_spread),
-                    "--storm-delay", str(plan.storm_delay), "--slug", SLUG], out, 900, profiler)
+                lg, marks = run_loadgen(
+                    server,
+                    [
+                        "--mode",
+                        "storm",
+                        "--users",
+                        str(plan.users),
+                        "--think",
+                        str(plan.think_b),
+                        "--storm-users",
+                        str(plan.storm_users),
+                        "--storm-spread",
+                        str(plan.storm_spread),
+                        "--storm-delay",
+                        str(plan.storm_delay),
+                        "--slug",
+                        SLUG,
+                    ],
+                    out,
+                    900,
+                    profiler,
+                )
                 cpu, _ = cpu_between(marks, "storm-start", "storm-end")
         finally:
             final = server.stop()
@@ -378,6 +472,13 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
         if scenario in ("c", "d"):
             r["server_batch_latency"] = server_latency(marks)
             print("   server-side batch latency:", json.dumps(r["server_batch_latency"]), flush=True)
+            r["timeline"] = lg["main"].get("timeline", [])  # [second, requests, p50 ms, max ms]
+            slow = [t for t in r["timeline"] if t[3] > 1000]
+            print(
+                f"   seconds of the window with a request over 1 s: {len(slow)} of {len(r['timeline'])}"
+                + (f" (first: {slow[:5]})" if slow else ""),
+                flush=True,
+            )
         if scenario == "b":
             r["cores_before_storm"] = core_use(marks, "measure-start", "storm-start")
         print("   cores:", json.dumps({k: v for k, v in r.items() if k.startswith("cores")}), flush=True)
@@ -388,14 +489,22 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
 
             r["probe"] = {"window": summarize(str(probe_file), marks[window[0]]["t"], marks[window[1]]["t"])}
             if scenario == "b":
-                r["probe"]["before_storm"] = summarize(str(probe_file), marks["measure-start"]["t"],
-                                                       marks["storm-start"]["t"])
+                r["probe"]["before_storm"] = summarize(
+                    str(probe_file), marks["measure-start"]["t"], marks["storm-start"]["t"]
+                )
             print("   probe:", json.dumps(r["probe"]), flush=True)
         return r
 
 
-def row(scenario: str, db: str, main: dict[str, Any], cpu: float, final: dict[str, Any], lg: dict[str, Any],
-        marks: dict[str, dict[str, float]]) -> dict[str, Any]:
+def row(
+    scenario: str,
+    db: str,
+    main: dict[str, Any],
+    cpu: float,
+    final: dict[str, Any],
+    lg: dict[str, Any],
+    marks: dict[str, dict[str, float]],
+) -> dict[str, Any]:
     requests = main["requests"]
     storm = lg.get("storm")
     if storm:  # the storm window holds the working users' reads and every sign-in
@@ -429,13 +538,20 @@ def row(scenario: str, db: str, main: dict[str, Any], cpu: float, final: dict[st
 
 # ---- tables ----------------------------------------------------------------------------------------------
 
-HEADER = ("| scenario | db | p50 ms | p95 ms | p99 ms | req/s | vs hello | CPU ms/req | peak RSS MB | storm s "
-          "| sign-in p50/p95/p99 ms | sign-in fails | errors |")
+HEADER = (
+    "| scenario | db | p50 ms | p95 ms | p99 ms | req/s | vs hello | CPU ms/req | peak RSS MB | storm s "
+    "| sign-in p50/p95/p99 ms | sign-in fails | errors |"
+)
 RULE = "|" + "|".join(["---"] * (HEADER.count("|") - 1)) + "|"
 
 
-LABELS = {"hello": "hello (ceiling)", "a": "a: reads", "b": "b: storm (working users)",
-          "c": "c: class writing (think 2 s)", "d": "d: class writing, no think time"}
+LABELS = {
+    "hello": "hello (ceiling)",
+    "a": "a: reads",
+    "b": "b: storm (working users)",
+    "c": "c: class writing (think 2 s)",
+    "d": "d: class writing, no think time",
+}
 
 
 def fmt(v: Any) -> str:
@@ -450,18 +566,36 @@ def markdown_row(r: dict[str, Any], hello_rps: float | None) -> str:
     ratio = f"{r['rps'] / hello_rps:.2f}" if hello_rps and r["scenario"] in ("a", "d") else "-"
     if r["scenario"] == "hello":
         ratio = "1.00"
-    signin = "-" if r["storm_s"] is None else f"{fmt(r['signin_p50_ms'])} / {fmt(r['signin_p95_ms'])} / " \
-                                             f"{fmt(r['signin_p99_ms'])}"
+    signin = (
+        "-"
+        if r["storm_s"] is None
+        else f"{fmt(r['signin_p50_ms'])} / {fmt(r['signin_p95_ms'])} / {fmt(r['signin_p99_ms'])}"
+    )
     errors = ", ".join(f"{k}x{v}" for k, v in (r["errors"] or {}).items()) or "0"
     label = LABELS[r["scenario"]]
     cpu = "-" if r["cpu_ms_per_req"] is None else f"{r['cpu_ms_per_req']:.2f}"
-    return (f"| {label} | {r['db']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | "
-            f"{fmt(r['rps'])} | {ratio} | {cpu} | {fmt(r['peak_rss_mb'])} | {fmt(r['storm_s'])} | "
-            f"{signin} | {fmt(r['signin_failures'])} | {errors} |")
+    return (
+        f"| {label} | {r['db']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | "
+        f"{fmt(r['rps'])} | {ratio} | {cpu} | {fmt(r['peak_rss_mb'])} | {fmt(r['storm_s'])} | "
+        f"{signin} | {fmt(r['signin_failures'])} | {errors} |"
+    )
 
 
-MEDIAN_KEYS = ("p50_ms", "p95_ms", "p99_ms", "rps", "cpu_ms_per_req", "peak_rss_mb", "storm_s", "signin_p50_ms",
-               "signin_p95_ms", "signin_p99_ms", "signin_failures", "ratio", "long_doc_ratio")
+MEDIAN_KEYS = (
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "rps",
+    "cpu_ms_per_req",
+    "peak_rss_mb",
+    "storm_s",
+    "signin_p50_ms",
+    "signin_p95_ms",
+    "signin_p99_ms",
+    "signin_failures",
+    "ratio",
+    "long_doc_ratio",
+)
 
 
 def medians(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -496,18 +630,22 @@ def spread(m: dict[str, Any], k: str, digits: int = 0) -> str:
     return f"{f.format(m[k])} ({f.format(m[k + '_min'])}-{f.format(m[k + '_max'])})"
 
 
-MEDIAN_HEADER = ("| scenario | db | runs | p50 ms | p95 ms | p99 ms | req/s | app/hello | CPU ms/req | peak RSS MB "
-                 "| storm s | sign-in p50 ms | sign-in p95 ms | sign-in p99 ms | sign-in fails | errors (all runs) |")
+MEDIAN_HEADER = (
+    "| scenario | db | runs | p50 ms | p95 ms | p99 ms | req/s | app/hello | CPU ms/req | peak RSS MB "
+    "| storm s | sign-in p50 ms | sign-in p95 ms | sign-in p99 ms | sign-in fails | errors (all runs) |"
+)
 
 
 def median_row(m: dict[str, Any]) -> str:
     label = LABELS[m["scenario"]]
     errors = ", ".join(f"{k}x{v}" for k, v in m["errors_total"].items()) or "0"
-    return (f"| {label} | {m['db']} | {m['runs']} | {spread(m, 'p50_ms')} | {spread(m, 'p95_ms')} | "
-            f"{spread(m, 'p99_ms')} | {spread(m, 'rps')} | {spread(m, 'ratio', 2)} | "
-            f"{spread(m, 'cpu_ms_per_req', 2)} | {spread(m, 'peak_rss_mb')} | {spread(m, 'storm_s', 1)} | "
-            f"{spread(m, 'signin_p50_ms')} | {spread(m, 'signin_p95_ms')} | {spread(m, 'signin_p99_ms')} | "
-            f"{spread(m, 'signin_failures')} | {errors} |")
+    return (
+        f"| {label} | {m['db']} | {m['runs']} | {spread(m, 'p50_ms')} | {spread(m, 'p95_ms')} | "
+        f"{spread(m, 'p99_ms')} | {spread(m, 'rps')} | {spread(m, 'ratio', 2)} | "
+        f"{spread(m, 'cpu_ms_per_req', 2)} | {spread(m, 'peak_rss_mb')} | {spread(m, 'storm_s', 1)} | "
+        f"{spread(m, 'signin_p50_ms')} | {spread(m, 'signin_p95_ms')} | {spread(m, 'signin_p99_ms')} | "
+        f"{spread(m, 'signin_failures')} | {errors} |"
+    )
 
 
 def machine() -> dict[str, Any]:
@@ -519,9 +657,15 @@ def machine() -> dict[str, Any]:
                 break
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=ROOT, capture_output=True, text=True)
-    return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg_at_start": os.getloadavg(),
-            "git_head": git.stdout.strip(), "src_uncommitted_changes": bool(dirty.stdout.strip())}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": os.getloadavg(),
+        "git_head": git.stdout.strip(),
+        "src_uncommitted_changes": bool(dirty.stdout.strip()),
+    }
 
 
 # ---- main ------------------------------------------------------------------------------------------------
@@ -530,15 +674,24 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
-    p.add_argument("--scenario", choices=["a", "b", "c", "d", "all", "writing"], default="all",
-                   help="all = a and b (issue 2); writing = c and d (issue 3)")
+    p.add_argument(
+        "--scenario",
+        choices=["a", "b", "c", "d", "all", "writing"],
+        default="all",
+        help="all = a and b (issue 2); writing = c and d (issue 3)",
+    )
     p.add_argument("--quick", action="store_true", help="8 s instead of 30 s for (a) and the hello ceiling")
     p.add_argument("--repeat", type=int, default=1, help="run everything this many times; report medians")
     p.add_argument("--users", type=int, default=200, help="virtual users in (a), working users in (b), hello")
     p.add_argument("--duration", type=float, help="seconds for (a) and hello (default 30, --quick 8)")
-    p.add_argument("--think-b", type=float, default=2.0, help="working users' mean think time in (b): 2 s is the "
-                   "editor's batch cadence, so 200 working users offer ~100 req/s; 0.5 s offers ~400 req/s, more than "
-                   "one process serves (scenario a), and measures overload instead")
+    p.add_argument(
+        "--think-b",
+        type=float,
+        default=2.0,
+        help="working users' mean think time in (b): 2 s is the "
+        "editor's batch cadence, so 200 working users offer ~100 req/s; 0.5 s offers ~400 req/s, more than "
+        "one process serves (scenario a), and measures overload instead",
+    )
     p.add_argument("--storm-users", type=int, default=500)
     p.add_argument("--writers-sqlite", type=int, default=500, help="students writing in (c) on SQLite")
     p.add_argument("--writers-postgresql", type=int, default=1000, help="students writing in (c) on PostgreSQL")
@@ -546,13 +699,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--long-doc-events", type=int, default=100_000, help="(c) probe: past batches of the long doc")
     p.add_argument("--storm-spread", type=float, default=3.0)
     p.add_argument("--hash-concurrency", type=int, help="SCRIBETREE_PASSWORD_HASH_CONCURRENCY (app default: 2)")
-    p.add_argument("--set", action="append", default=[], metavar="SCRIBETREE_KEY=VALUE",
-                   help="extra server setting (repeatable)")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="SCRIBETREE_KEY=VALUE", help="extra server setting (repeatable)"
+    )
     p.add_argument("--label", default="", help="free text stored with the results")
-    p.add_argument("--probe", action="store_true", help="diagnostic: serve through bench.pool_probe, which samples "
-                   "DB pool use, hash-limiter queue and in-flight requests")
-    p.add_argument("--py-spy", metavar="PATH", help="diagnostic: py-spy binary; profiles the server over the "
-                   "measured window into the work folder (kept)")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="diagnostic: serve through bench.pool_probe, which samples "
+        "DB pool use, hash-limiter queue and in-flight requests",
+    )
+    p.add_argument(
+        "--py-spy",
+        metavar="PATH",
+        help="diagnostic: py-spy binary; profiles the server over the measured window into the work folder (kept)",
+    )
     args = p.parse_args(argv)
 
     duration = args.duration or (8.0 if args.quick else 30.0)
@@ -567,10 +728,23 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     workdir = RESULTS / f"{stamp}-work"
     workdir.mkdir()
-    plan = Plan(args.users, duration, args.think_b, args.storm_users, args.storm_spread,
-                3.0 if args.quick else 5.0, extra, workdir, args.probe, args.py_spy,
-                {"sqlite": args.writers_sqlite, "postgresql": args.writers_postgresql}, 2.0, args.users_d,
-                20_000, args.long_doc_events)
+    plan = Plan(
+        args.users,
+        duration,
+        args.think_b,
+        args.storm_users,
+        args.storm_spread,
+        3.0 if args.quick else 5.0,
+        extra,
+        workdir,
+        args.probe,
+        args.py_spy,
+        {"sqlite": args.writers_sqlite, "postgresql": args.writers_postgresql},
+        2.0,
+        args.users_d,
+        20_000,
+        args.long_doc_events,
+    )
     command = " ".join([".venv/bin/python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
     print(f"# bench.run {stamp}: {command}\n# work files: {workdir}", flush=True)
     print(HEADER + "\n" + RULE, flush=True)
@@ -595,16 +769,33 @@ def main(argv: list[str] | None = None) -> int:
                 r["ratio"] = 1.0
 
     summary = medians(rows)
-    print("\n# medians over", args.repeat, "run(s), (min-max)\n" + MEDIAN_HEADER + "\n|"
-          + "|".join(["---"] * (MEDIAN_HEADER.count("|") - 1)) + "|")
+    print(
+        "\n# medians over",
+        args.repeat,
+        "run(s), (min-max)\n" + MEDIAN_HEADER + "\n|" + "|".join(["---"] * (MEDIAN_HEADER.count("|") - 1)) + "|",
+    )
     for m in summary:
         print(median_row(m))
     settings = next((r["settings"] for r in rows if "settings" in r), {})
-    result = {"stamp": stamp, "command": command, "label": args.label, "machine": machine(), "settings": settings,
-              "plan": {"users": args.users, "duration_s": duration, "think_b_s": args.think_b,
-                       "storm_users": args.storm_users, "storm_spread_s": args.storm_spread,
-                       "storm_delay_s": plan.storm_delay, "extra_env": extra, "repeat": args.repeat},
-              "medians": summary, "runs": rows}
+    result = {
+        "stamp": stamp,
+        "command": command,
+        "label": args.label,
+        "machine": machine(),
+        "settings": settings,
+        "plan": {
+            "users": args.users,
+            "duration_s": duration,
+            "think_b_s": args.think_b,
+            "storm_users": args.storm_users,
+            "storm_spread_s": args.storm_spread,
+            "storm_delay_s": plan.storm_delay,
+            "extra_env": extra,
+            "repeat": args.repeat,
+        },
+        "medians": summary,
+        "runs": rows,
+    }
     path = RESULTS / f"{stamp}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
     if not args.py_spy and all(not r["errors"] and not r.get("signin_failures") for r in rows):

@@ -11,8 +11,8 @@ Every ``--admin-every``-th user is an institution admin (they also read ``/api/v
 students. With ``--course`` it also makes one course with every student enrolled and one published
 assignment (the "class writing" scenario); admins see it as institution admins. With ``--long-doc-words W
 --long-doc-events N`` the first student's document for that assignment starts with W words of text, a
-snapshot at its current revision and N past batches in the edit log (synthetic rows: the log's size is what
-matters, not its content), so a batch on a long document with a long history can be compared with a batch on
+snapshot at its current revision and N past batches in the edit log that type that text from the start (so
+replaying the log ends at the text), so a batch on a long document with a long history can be compared with a batch on
 a new one. Prints one JSON line describing what it made.
 """
 
@@ -35,8 +35,9 @@ def is_admin(i: int, admin_every: int) -> bool:
     return admin_every > 0 and i % admin_every == 0
 
 
-async def seed(users: int, slug: str, admin_every: int, course: bool = False, long_doc_words: int = 0,
-               long_doc_events: int = 0) -> dict[str, object]:
+async def seed(
+    users: int, slug: str, admin_every: int, course: bool = False, long_doc_words: int = 0, long_doc_events: int = 0
+) -> dict[str, object]:
     from scribetree.core.config import settings
     from scribetree.core.db import dispose_engines, unit_of_work
     from scribetree.identity.models import User
@@ -47,20 +48,38 @@ async def seed(users: int, slug: str, admin_every: int, course: bool = False, lo
     password_hash = await hash_password(PASSWORD)
     try:
         async with unit_of_work() as session:
-            tenant = Tenant(slug=slug, name=f"Benchmark University ({slug})", type=TenantType.higher_ed,
-                            region="us", status=TenantStatus.active)
+            tenant = Tenant(
+                slug=slug,
+                name=f"Benchmark University ({slug})",
+                type=TenantType.higher_ed,
+                region="us",
+                status=TenantStatus.active,
+            )
             session.add(tenant)
             await session.flush()
-            people = [User(email=email_for(i), display_name=f"Bench User {i}", password_hash=password_hash,
-                           is_active=True, failed_signins=0) for i in range(users)]
+            people = [
+                User(
+                    email=email_for(i),
+                    display_name=f"Bench User {i}",
+                    password_hash=password_hash,
+                    is_active=True,
+                    failed_signins=0,
+                )
+                for i in range(users)
+            ]
             session.add_all(people)
             await session.flush()
-            session.add_all([
-                Membership(tenant_id=tenant.id, user_id=u.id,
-                           role=Role.institution_admin if is_admin(i, admin_every) else Role.student,
-                           status=MembershipStatus.active)
-                for i, u in enumerate(people)
-            ])
+            session.add_all(
+                [
+                    Membership(
+                        tenant_id=tenant.id,
+                        user_id=u.id,
+                        role=Role.institution_admin if is_admin(i, admin_every) else Role.student,
+                        status=MembershipStatus.active,
+                    )
+                    for i, u in enumerate(people)
+                ]
+            )
             await session.flush()
             tenant_id = str(tenant.id)
             made: dict[str, object] = {}
@@ -90,9 +109,16 @@ async def seed(users: int, slug: str, admin_every: int, course: bool = False, lo
         "log_level": settings.LOG_LEVEL,
         "env": str(settings.ENV),
     }
-    return {"tenant": slug, "tenant_id": tenant_id, "users": users, "admin_every": admin_every,
-            "email_pattern": f"user{{i:05d}}@{EMAIL_DOMAIN}", "seconds": round(time.perf_counter() - started, 2),
-            "settings": effective, **made}
+    return {
+        "tenant": slug,
+        "tenant_id": tenant_id,
+        "users": users,
+        "admin_every": admin_every,
+        "email_pattern": f"user{{i:05d}}@{EMAIL_DOMAIN}",
+        "seconds": round(time.perf_counter() - started, 2),
+        "settings": effective,
+        **made,
+    }
 
 
 async def _course(session, tenant_id, students, long_doc_words: int, long_doc_events: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -111,34 +137,79 @@ async def _course(session, tenant_id, students, long_doc_words: int, long_doc_ev
     c = Course(tenant_id=tenant_id, title="Benchmark Writing 101", join_code=None)
     session.add(c)
     await session.flush()
-    session.add_all([CourseMember(tenant_id=tenant_id, course_id=c.id, user_id=u.id, role=CourseRole.student)
-                     for u in students])
-    a = Assignment(tenant_id=tenant_id, course_id=c.id, title="Argumentative essay",
-                   instructions_md="Write an argumentative essay.", stages=[], published_at=now)
+    session.add_all(
+        [CourseMember(tenant_id=tenant_id, course_id=c.id, user_id=u.id, role=CourseRole.student) for u in students]
+    )
+    a = Assignment(
+        tenant_id=tenant_id,
+        course_id=c.id,
+        title="Argumentative essay",
+        instructions_md="Write an argumentative essay.",
+        stages=[],
+        published_at=now,
+    )
     session.add(a)
     await session.flush()
     out: dict[str, object] = {"course_id": str(c.id), "assignment_id": str(a.id), "students": len(students)}
     if long_doc_words and students:
-        words = ("Writing is thinking made visible, one careful revision after another. " * (long_doc_words // 10 + 1))
+        words = "Writing is thinking made visible, one careful revision after another. " * (long_doc_words // 10 + 1)
         text = " ".join(words.split()[:long_doc_words])
         digest = hashlib.sha256(text.encode()).hexdigest()
         rev = long_doc_events
         owner = students[0]
-        doc = Document(tenant_id=tenant_id, assignment_id=a.id, owner_user_id=owner.id, text=text, revision=rev,
-                       content_hash=digest, word_count=word_count(text), snapshot_revision=rev, last_activity_at=now)
+        doc = Document(
+            tenant_id=tenant_id,
+            assignment_id=a.id,
+            owner_user_id=owner.id,
+            text=text,
+            revision=rev,
+            content_hash=digest,
+            word_count=word_count(text),
+            snapshot_revision=rev,
+            last_activity_at=now,
+        )
         session.add(doc)
         await session.flush()
-        session.add(DocumentVersion(tenant_id=tenant_id, document_id=doc.id, revision=rev, kind=VersionKind.auto,
-                                    text=text, content_hash=digest, word_count=doc.word_count))
+        session.add(
+            DocumentVersion(
+                tenant_id=tenant_id,
+                document_id=doc.id,
+                revision=rev,
+                kind=VersionKind.auto,
+                text=text,
+                content_hash=digest,
+                word_count=doc.word_count,
+            )
+        )
+        # The history types the text from the start, one piece per batch, so replaying it (the analytics fold, a
+        # rebuild) ends exactly at the seeded text, and later real batches apply on top of it.
         past = uuid.uuid4()
+        cuts = [len(text) * k // long_doc_events for k in range(long_doc_events + 1)]
+        running = hashlib.sha256()
         for start in range(0, long_doc_events, 5_000):
-            await session.execute(insert(EditBatch), [
-                {"id": uuid7(), "tenant_id": tenant_id, "document_id": doc.id, "session_id": past, "seq": k + 1,
-                 "base_revision": k, "revision": k + 1, "content_hash": digest, "author_user_id": owner.id,
-                 "ops": [{"kind": "insert", "pos": 0, "text": "w", "t": 0}], "chars_inserted": 1,
-                 "chars_deleted": 0, "received_at": now}
-                for k in range(start, min(long_doc_events, start + 5_000))
-            ])
+            rows = []
+            for k in range(start, min(long_doc_events, start + 5_000)):
+                piece = text[cuts[k] : cuts[k + 1]]
+                running.update(piece.encode())
+                ops = [{"kind": "insert", "pos": cuts[k], "text": piece, "t": 0}] if piece else []
+                rows.append(
+                    {
+                        "id": uuid7(),
+                        "tenant_id": tenant_id,
+                        "document_id": doc.id,
+                        "session_id": past,
+                        "seq": k + 1,
+                        "base_revision": k,
+                        "revision": k + 1,
+                        "content_hash": running.copy().hexdigest(),
+                        "author_user_id": owner.id,
+                        "ops": ops,
+                        "chars_inserted": len(piece),
+                        "chars_deleted": 0,
+                        "received_at": now,
+                    }
+                )
+            await session.execute(insert(EditBatch), rows)
         out.update(long_doc_email=owner.email, long_doc_words=doc.word_count, long_doc_events=long_doc_events)
     return out
 
@@ -152,8 +223,13 @@ def main() -> None:
     parser.add_argument("--long-doc-words", type=int, default=0)
     parser.add_argument("--long-doc-events", type=int, default=0)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(seed(args.users, args.slug, args.admin_every, args.course, args.long_doc_words,
-                                      args.long_doc_events))))
+    print(
+        json.dumps(
+            asyncio.run(
+                seed(args.users, args.slug, args.admin_every, args.course, args.long_doc_words, args.long_doc_events)
+            )
+        )
+    )
 
 
 if __name__ == "__main__":
