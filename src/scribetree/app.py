@@ -29,7 +29,7 @@ from scribetree.integrity.replay_endpoints import router as replay_router
 from scribetree.integrity.similarity_endpoints import router as similarity_router
 from scribetree.mcp.http import discovery as mcp_discovery
 from scribetree.mcp.http import http_app as mcp_http_app
-from scribetree.mcp.server import build_server as build_mcp_server
+from scribetree.mcp.lazy import LazyMCP
 from scribetree.ops.endpoints import probes
 from scribetree.ops.endpoints import router as ops_router
 from scribetree.ops.middleware import MetricsMiddleware
@@ -58,7 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         worker_task = asyncio.create_task(Worker().run(stop), name="in-process-worker")
     try:
-        async with app.state.mcp.session_manager.run():  # the MCP streamable HTTP sessions (docs/mcp.md)
+        async with app.state.mcp.running():  # the MCP server, built on the first /mcp request (mcp/lazy.py)
             yield
     finally:
         stop.set()
@@ -104,7 +104,7 @@ def create_app() -> FastAPI:
     app.include_router(ops_router, prefix="/api/v1")
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.state.mcp = build_mcp_server()
+    app.state.mcp = LazyMCP()
     app.include_router(mcp_discovery)
     app.mount("/mcp", mcp_http_app(app.state.mcp))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,10 +105,10 @@ async def inproc(secret: str | None) -> AsyncIterator[Client]:
         use_stdio_token(None)
 
 
-@pytest.fixture
-async def server(monkeypatch: pytest.MonkeyPatch, engines: db.Engines) -> AsyncIterator[str]:
-    """A fresh app served by uvicorn on a free port in this event loop (same database), its MCP session manager
-    running as the app's lifespan runs it: the base URL."""
+@asynccontextmanager
+async def served_app(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[str, FastAPI]]:
+    """A fresh app served by uvicorn on a free port in this event loop (same database), its MCP block running as
+    the app's lifespan runs it: (base URL, app)."""
     from scribetree.app import create_app
 
     port = free_port()
@@ -117,8 +118,8 @@ async def server(monkeypatch: pytest.MonkeyPatch, engines: db.Engines) -> AsyncI
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
     stop = asyncio.Event()
 
-    async def sessions() -> None:  # one task enters and leaves the session manager's task group
-        async with app.state.mcp.session_manager.run():
+    async def sessions() -> None:  # one task enters and leaves the MCP block (and the session manager's task group)
+        async with app.state.mcp.running():
             await stop.wait()
 
     holder = asyncio.create_task(sessions())
@@ -129,12 +130,19 @@ async def server(monkeypatch: pytest.MonkeyPatch, engines: db.Engines) -> AsyncI
         await asyncio.sleep(0.01)
     assert server.started, "uvicorn did not start"
     try:
-        yield base
+        yield base, app
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
         stop.set()
         await asyncio.wait_for(holder, 10)
+
+
+@pytest.fixture
+async def server(monkeypatch: pytest.MonkeyPatch, engines: db.Engines) -> AsyncIterator[str]:
+    """The base URL of a fresh app served as ``served_app`` serves it."""
+    async with served_app(monkeypatch) as (base, _app):
+        yield base
 
 
 def http_client(base: str, secret: str | None) -> Client:

@@ -10,23 +10,36 @@ does not exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scribetree.core.audit import RequestMeta
 from scribetree.core.config import settings
 from scribetree.core.db import unit_of_work
-from scribetree.mcp.runtime import bearer
+from scribetree.mcp.lazy import LazyMCP
 from scribetree.tenancy.service import access
+
+if TYPE_CHECKING:  # the SDK is imported with the server, on the first request (mcp.lazy)
+    from mcp.server.mcpserver import MCPServer
 
 MOUNT = "/mcp"
 SCOPES = ["read", "write", "admin", "research"]
 ACCOUNT_PAGE = "/account"  # the "API tokens" section of the account page
+
+
+def bearer(headers: Mapping[str, str] | None) -> str | None:
+    """The bearer secret of an HTTP request's headers, or None."""
+    if not headers:
+        return None
+    scheme, _, secret = (headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
 
 
 def _base() -> str:
@@ -143,12 +156,18 @@ class BearerGate:
         await send({"type": "http.response.body", "body": body})
 
 
-def http_app(server: MCPServer) -> ASGIApp:
-    """The streamable HTTP app to mount at ``/mcp``, behind the token gate and the host/origin checks."""
+def streamable_app(server: MCPServer) -> ASGIApp:
+    """The server's streamable HTTP app, with the host/origin checks (built by ``LazyMCP`` on first use)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts(), allowed_origins=allowed_origins()
     )
     # Stateless: every request stands alone (the token is checked on each), so any app node can answer any
     # request and no session has to stick to one process.
-    app = server.streamable_http_app(streamable_http_path="/", transport_security=security, stateless_http=True)
-    return BearerGate(app)
+    return server.streamable_http_app(streamable_http_path="/", transport_security=security, stateless_http=True)
+
+
+def http_app(mcp: LazyMCP) -> ASGIApp:
+    """The app to mount at ``/mcp``: the token gate in front of the MCP server, built on the first request."""
+    return BearerGate(mcp)

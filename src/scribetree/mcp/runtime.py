@@ -26,6 +26,7 @@ from scribetree.core import audit
 from scribetree.core.audit import RequestMeta
 from scribetree.core.db import unit_of_work
 from scribetree.core.errors import Forbidden, NotFound, ScribetreeError
+from scribetree.mcp.http import bearer
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission
 from scribetree.tenancy.service import access
@@ -47,16 +48,6 @@ def use_stdio_token(secret: str | None) -> None:
 
 class NotAuthenticated(ToolError):
     pass
-
-
-def bearer(headers: Mapping[str, str] | None) -> str | None:
-    """The bearer secret of an HTTP request's headers, or None."""
-    if not headers:
-        return None
-    scheme, _, secret = (headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        return None
-    return secret.strip()
 
 
 def _transport(ctx: Context | None) -> tuple[str, str | None, RequestMeta]:
