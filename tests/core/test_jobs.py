@@ -274,6 +274,30 @@ class TestWorker:
         assert await jobs.Worker("default", queues=["default"]).run_once() == 1
         assert (await get_job(job.id)).state == JobState.succeeded
 
+    async def test_a_poll_that_finds_nothing_writes_nothing(self, tmp_path: Path) -> None:
+        """An idle poll reads; it takes no write transaction (on SQLite that would hold the single writer)."""
+        from sqlalchemy import Engine, event
+
+        job = await enqueue(
+            "tests.record", dir=str(tmp_path), token="later", run_at=clock.utcnow() + timedelta(hours=1)
+        )
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+            seen.append(" ".join(statement.split()))
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            assert await jobs.Worker("idle").run_once() == 0
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        assert [s for s in seen if s.startswith(("BEGIN IMMEDIATE", "UPDATE", "INSERT", "DELETE"))] == [], seen
+        assert [s for s in seen if "FOR UPDATE" in s] == [], seen
+        assert (await get_job(job.id)).state == JobState.queued
+        with clock.travel(timedelta(hours=2)):
+            assert await jobs.Worker("due").run_once() == 1
+        assert (await get_job(job.id)).state == JobState.succeeded
+
     async def test_leases_are_renewed_while_a_long_job_runs(self, monkeypatch) -> None:
         monkeypatch.setattr(settings, "JOB_LEASE_SECONDS", 1)  # renewal every ~0.33 s
         job = await enqueue("tests.sleep", seconds=1.6)

@@ -448,14 +448,20 @@ class Worker:
         now = clock.utcnow()
         lease_until = now + timedelta(seconds=settings.JOB_LEASE_SECONDS)
         claimed: list[ClaimedJob] = []
+        due = or_(
+            and_(Job.state == JobState.queued, Job.run_at <= now),
+            and_(Job.state == JobState.running, Job.lease_expires_at < now),
+        )
+        if self.queues is not None:
+            due = and_(due, Job.queue.in_(list(self.queues)))
+        # Most polls find nothing. Ask a read connection first: on SQLite a write unit of work takes the single
+        # writer (BEGIN IMMEDIATE) and keeps it across every trip through the event loop, which under load held the
+        # editors' batches back for up to a second, once a second.
+        async with db.unit_of_work(write=False) as session:
+            if await session.scalar(select(Job.id).where(due).limit(1)) is None:
+                return claimed
         async with db.unit_of_work() as session:
-            due = or_(
-                and_(Job.state == JobState.queued, Job.run_at <= now),
-                and_(Job.state == JobState.running, Job.lease_expires_at < now),
-            )
             stmt = select(Job).where(due).order_by(Job.priority, Job.run_at, Job.id).limit(limit)
-            if self.queues is not None:
-                stmt = stmt.where(Job.queue.in_(list(self.queues)))
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             for job in (await session.scalars(stmt)).all():
