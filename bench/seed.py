@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import time
+from datetime import timedelta
 
 PASSWORD = "bench-storm-password-2026"
 EMAIL_DOMAIN = "bench.example.edu"
@@ -182,7 +183,8 @@ async def _course(session, tenant_id, students, long_doc_words: int, long_doc_ev
             )
         )
         # The history types the text from the start, one piece per batch, so replaying it (the analytics fold, a
-        # rebuild) ends exactly at the seeded text, and later real batches apply on top of it.
+        # rebuild) ends exactly at the seeded text, and later real batches apply on top of it. Its batches are 20 s
+        # apart and end just over a minute ago (100,000 of them: 23 days of writing), as a long history is written.
         past = uuid.uuid4()
         cuts = [len(text) * k // long_doc_events for k in range(long_doc_events + 1)]
         running = hashlib.sha256()
@@ -206,7 +208,7 @@ async def _course(session, tenant_id, students, long_doc_words: int, long_doc_ev
                         "ops": ops,
                         "chars_inserted": len(piece),
                         "chars_deleted": 0,
-                        "received_at": now,
+                        "received_at": now - timedelta(seconds=60 + 20 * (long_doc_events - k)),
                     }
                 )
             await session.execute(insert(EditBatch), rows)
