@@ -30,9 +30,9 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     run_group = db._run_group
 
-    def counted(dbapi: Any, engine: Any, group: Any) -> Any:
+    def counted(dbapi: Any, engine: Any, group: Any, **kw: Any) -> Any:
         sizes.append(len(group))
-        return run_group(dbapi, engine, group)
+        return run_group(dbapi, engine, group, **kw)
 
     monkeypatch.setattr(db, "_run_group", counted)
     return sizes
@@ -123,3 +123,78 @@ async def test_commit_now_writes_through_the_lane_on_sqlite(
     async with db.unit_of_work(write=False) as r:
         assert (await r.execute(select(Course.title).where(Course.id == course_id))).scalar_one() == "Renamed"
     assert groups == ([1] if db.engines().is_sqlite else [])
+
+
+async def test_while_another_connection_holds_the_write_lock_the_loop_goes_on(
+    klass: Klass, database_url: str, groups: list[int]
+) -> None:
+    """A group runs on the event loop's thread only when the write lock is free: waiting for another writer (another
+    process, a CLI command) happens on the connection's thread, and the loop keeps serving meanwhile."""
+    import sqlite3
+    import threading
+    import time
+
+    from sqlalchemy import select, update
+
+    from scribetree.courses.models import Course
+
+    course_id = klass.course.id
+    rename = update(Course.__table__).where(Course.id == course_id).values(title="After the other writer")
+    ran_on: list[int] = []
+
+    def script(conn: Any) -> None:
+        ran_on.append(threading.get_ident())
+        conn.execute(rename)
+
+    if not db.engines().is_sqlite:
+        await db.commit_now(lambda conn: conn.execute(rename))
+        assert groups == []  # no lane on PostgreSQL
+        return
+    other = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's write transaction
+        pending = asyncio.create_task(db.commit_now(script))
+        started = time.monotonic()
+        ticks = 0
+        while time.monotonic() - started < 0.3:
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks >= 10, ticks  # the loop was not stopped by the wait for the lock
+        assert not pending.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(pending, 10)
+    finally:
+        other.close()
+    async with db.unit_of_work(write=False) as r:
+        assert (await r.execute(select(Course.title).where(Course.id == course_id))).scalar_one() == (
+            "After the other writer"
+        )
+    assert groups == [1]
+    assert ran_on[0] != threading.get_ident()  # waited for and ran on the connection's thread
+
+    await db.commit_now(lambda conn: ran_on.append(threading.get_ident()))
+    assert ran_on[1] == threading.get_ident()  # the lock free: on the loop's own thread
+
+
+async def test_a_group_is_at_most_group_max_scripts(klass: Klass, groups: list[int]) -> None:
+    """A group runs on the loop's thread, which waits meanwhile: a crowd of scripts is split into groups of at most
+    ``GROUP_MAX``, with the loop handed back between them; every script still commits."""
+    from sqlalchemy import func, select
+
+    from scribetree.courses.models import Course
+
+    marker = Course.__table__
+    n = db._WriterLane.GROUP_MAX + 6
+    course_id = klass.course.id
+
+    def touch(i: int) -> Any:
+        return lambda conn: conn.execute(marker.update().where(marker.c.id == course_id).values(title=f"t{i}"))
+
+    await asyncio.gather(*(db.commit_now(touch(i)) for i in range(n)))
+    async with db.unit_of_work(write=False) as r:
+        title = (await r.execute(select(func.max(Course.title)).where(Course.id == course_id))).scalar_one()
+    if db.engines().is_sqlite:
+        assert title == f"t{n - 1}"  # in order: the last one's write is the one that stays
+        assert groups == [db._WriterLane.GROUP_MAX, 6]
+    else:  # no lane: concurrent units of work, in whatever order their row locks are granted
+        assert title.startswith("t") and groups == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ class Engines:
 
 
 _engines: Engines | None = None
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # how long a connection waits for another's write lock before "database is locked"
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
@@ -121,7 +123,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -276,9 +278,10 @@ async def run_committed(session: AsyncSession, script: Callable[[Connection], T]
     """Run ``script`` as its own transaction, committed when this returns (the batch path of the editor).
 
     SQLite: through the writer lane, a group commit: scripts that arrive while the writer is busy run together
-    in ONE step on the writer connection's thread, each in its own savepoint (a script that raises rolls back
-    only its own statements and gets its exception), then one COMMIT. The writer is held for the scripts' own
-    time, never across trips through a busy event loop, and one loop round trip serves many scripts.
+    in ONE step, each in its own savepoint (a script that raises rolls back only its own statements and gets its
+    exception), then one COMMIT. The writer is held for the scripts' own time, never across trips through a busy
+    event loop. The step runs on the event loop's own thread when SQLite's write lock is free (see ``_WriterLane``),
+    else on the write connection's thread.
     After-commit hooks added to ``session`` afterwards run at its unit of work's commit as usual.
     When ``session`` is already in a transaction (on SQLite that transaction holds the writer, which the lane
     would wait for) and on PostgreSQL (no single writer), the script runs in ``session``'s transaction
@@ -308,7 +311,19 @@ def _lane(eng: Engines) -> _WriterLane:
 
 
 class _WriterLane:
-    """FIFO group commit on SQLite's single writer (see ``run_committed``)."""
+    """FIFO group commit on SQLite's single writer (see ``run_committed``).
+
+    A group runs on the event loop's thread, synchronously, when SQLite's write lock is free (the usual case: this
+    process's writer connection is the only writer). On the connection's own thread each statement hands the GIL
+    over and must win it back from the busy event loop, up to the interpreter's switch interval (5 ms) every time:
+    under the class-writing load groups took up to a second for a few milliseconds of statements, while the CPU was
+    half idle (bench/RESULTS.md, "writer lane on the loop"). On the loop a group costs its statements' time, during
+    which the loop waits, so a group is at most ``GROUP_MAX`` scripts and the loop is handed back between groups.
+    When another connection or process holds the write lock, waiting for it (``busy_timeout``) must not stop the
+    loop: that group runs on the connection's thread as before.
+    """
+
+    GROUP_MAX = 64
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -326,7 +341,7 @@ class _WriterLane:
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while self.waiting:
-            group, self.waiting = self.waiting, []
+            group, self.waiting = self.waiting[: self.GROUP_MAX], self.waiting[self.GROUP_MAX :]
             # Callers of a loop that ended (a test's) are gone: their scripts are dropped unrun, nobody to answer.
             group = [(script, future) for script, future in group if future.get_loop() is loop]
             if not group:
@@ -336,7 +351,9 @@ class _WriterLane:
                     raw = await conn.get_raw_connection()
                     driver = raw.driver_connection
                     engine = _sync_engine_for(driver)
-                    outcomes = await driver._execute(functools.partial(_run_group, driver._conn, engine, group))
+                    outcomes = _run_group_if_free(driver._conn, engine, group)
+                    if outcomes is None:  # another connection writes: wait for it on the connection's thread
+                        outcomes = await driver._execute(functools.partial(_run_group, driver._conn, engine, group))
             except BaseException as exc:  # the group could not run or commit: nothing of it was kept
                 for _, future in group:
                     if not future.done():
@@ -351,15 +368,32 @@ class _WriterLane:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
+            await asyncio.sleep(0)  # the loop serves what arrived meanwhile before the next group
 
 
 Lane = list[tuple[Callable[[Connection], Any], Any]]
 
 
-def _run_group(dbapi: Any, engine: Engine, group: Lane) -> list[tuple[bool, Any]]:
-    """On the writer's thread: BEGIN IMMEDIATE, each script in a savepoint, COMMIT (all or, on error, nothing)."""
+def _run_group_if_free(dbapi: Any, engine: Engine, group: Lane) -> list[tuple[bool, Any]] | None:
+    """``_run_group`` now, on the calling thread, if SQLite's write lock can be taken without waiting; else None
+    (nothing done)."""
+    dbapi.execute("PRAGMA busy_timeout=0")
+    try:
+        dbapi.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return None
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return _run_group(dbapi, engine, group, begun=True)
+
+
+def _run_group(dbapi: Any, engine: Engine, group: Lane, *, begun: bool = False) -> list[tuple[bool, Any]]:
+    """BEGIN IMMEDIATE (unless ``begun``), each script in a savepoint, COMMIT (all or, on error, nothing)."""
     outcomes: list[tuple[bool, Any]] = []
-    dbapi.execute("BEGIN IMMEDIATE")
+    if not begun:
+        dbapi.execute("BEGIN IMMEDIATE")
     try:
         for script, _ in group:
             dbapi.execute("SAVEPOINT lane")
