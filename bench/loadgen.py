@@ -17,7 +17,7 @@ timeout on every request):
            batches; admins list the assignment's submissions every ``--think`` seconds. ``--think 0`` is the
            throughput run. Optional ``--long-doc-email``: a sequential probe before the measured window sends
            ``--probe-batches`` batches to that user's (long) document and as many to a new one, one at a
-           time, and reports both latencies and their ratio.
+           time and alternating between the two, and reports both latencies and their ratio.
 
 Output: one JSON document (``--out`` or stdout) with p50/p95/p99 in milliseconds, requests/s and errors by
 status. While running it prints ``@@phase NAME`` lines on stdout (flushed) so a driver can sample the
@@ -441,14 +441,21 @@ class Run:
             if a.think > 0:
                 await asyncio.sleep(max(0.0, min(a.think * rng.uniform(0.5, 1.5), stop - time.perf_counter())))
 
-    async def probe(self, user: User, doc: dict[str, Any], label: str) -> dict[str, Any]:
-        rng = random.Random(7)
-        await self.reload("probe", user, doc)
+    async def probe(self, pairs: list[tuple[User, dict[str, Any], str]]) -> dict[str, Any]:
+        """``--probe-batches`` sequential batches to each document, alternating between them, so whatever else the
+        server does meanwhile (the setup's after-effects, periodic jobs) falls on both alike."""
+        rngs = {label: random.Random(7) for _, _, label in pairs}
+        for user, doc, _ in pairs:
+            await self.reload("probe", user, doc)
         before = len(self.samples)
         for _ in range(self.args.probe_batches):
-            await self.send_batch(f"probe-{label}", user, doc, rng)
-        mine = [s for s in self.samples[before:] if s.group == f"probe-{label}"]
-        return {**summarize(mine), "chars": len(doc["text"])}
+            for user, doc, label in pairs:
+                await self.send_batch(f"probe-{label}", user, doc, rngs[label])
+        out = {}
+        for _, doc, label in pairs:
+            mine = [s for s in self.samples[before:] if s.group == f"probe-{label}"]
+            out[label] = {**summarize(mine), "chars": len(doc["text"])}
+        return out
 
     async def writing(self) -> dict[str, Any]:
         a = self.args
@@ -475,10 +482,7 @@ class Run:
                 new_doc = await self.open_document(User(-2, fresh.email, fresh.client, fresh.cookie, fresh.csrf))
                 if long_doc and new_doc:
                     new_doc["session"] = str(uuid.uuid4())
-                    long_probe = {
-                        "long": await self.probe(owner, long_doc, "long"),
-                        "new": await self.probe(fresh, new_doc, "new"),
-                    }
+                    long_probe = await self.probe([(owner, long_doc, "long"), (fresh, new_doc, "new")])
                     long_probe["p50_ratio_long_over_new"] = round(
                         long_probe["long"]["p50_ms"] / max(0.001, long_probe["new"]["p50_ms"]), 3
                     )
