@@ -317,10 +317,10 @@ class _WriterLane:
     process's writer connection is the only writer). On the connection's own thread each statement hands the GIL
     over and must win it back from the busy event loop, up to the interpreter's switch interval (5 ms) every time:
     under the class-writing load groups took up to a second for a few milliseconds of statements, while the CPU was
-    half idle (bench/RESULTS.md, "writer lane on the loop"). On the loop a group costs its statements' time, during
-    which the loop waits, so a group is at most ``GROUP_MAX`` scripts and the loop is handed back between groups.
-    When another connection or process holds the write lock, waiting for it (``busy_timeout``) must not stop the
-    loop: that group runs on the connection's thread as before.
+    half idle (bench/RESULTS.md, "Class writing: the stalls found and removed"). On the loop a group costs its
+    statements' time, during which the loop waits, so a group is at most ``GROUP_MAX`` scripts and the loop is
+    handed back between groups. When another connection or process holds the write lock, waiting for it
+    (``busy_timeout``) must not stop the loop: that group runs on the connection's thread as before.
     """
 
     GROUP_MAX = 64
