@@ -2,8 +2,9 @@
 
 Three in-process caches depend on tables others may change: the cookie sign-in cache (``tenancy.auth``), the
 edit-access cache (``writing.access``) and the staff submission list (``writing.service``), each on a few tables
-(``Watched.tables``). Every unit of work, in any process (app node, worker, CLI command), that changes one of those tables through the ORM also bumps the cache's row in
-``cache_epochs`` in the same transaction (``before_commit``), so the bump is committed exactly when the change is.
+(``Watched.tables``). Every unit of work, in any process (app node, worker, CLI command), that changes one of
+those tables through the ORM also bumps the cache's row in ``cache_epochs`` in the same transaction
+(``before_commit``), so the bump is committed exactly when the change is.
 
 Readers:
 - this process drops the cache the moment such a unit of work commits here (``after_commit``: ``generation``);
