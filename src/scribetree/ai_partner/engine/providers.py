@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from scribetree.ai_partner.engine.banks import REFUSALS
 from scribetree.ai_partner.engine.builtin import build_answer, choose_kind, classify
 from scribetree.ai_partner.engine.redact import minimise
@@ -182,6 +180,10 @@ def parse_questions(text: str) -> list[str]:
 
 
 async def _call(config: ProviderConfig, system: str, user: str) -> str:
+    # httpx is imported on the first call to a provider, not with the module: it brings click, rich and pygments
+    # along (about 5 MB of resident memory), which a server using only the built-in engine never needs.
+    import httpx
+
     if not config.base_url or not config.api_key or not config.model:
         raise ProviderError("provider_not_configured")
     base = _base(config.base_url)
