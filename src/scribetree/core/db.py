@@ -314,13 +314,14 @@ class _WriterLane:
     """FIFO group commit on SQLite's single writer (see ``run_committed``).
 
     A group runs on the event loop's thread, synchronously, when SQLite's write lock is free (the usual case: this
-    process's writer connection is the only writer). On the connection's own thread each statement hands the GIL
-    over and must win it back from the busy event loop, up to the interpreter's switch interval (5 ms) every time:
-    under the class-writing load groups took up to a second for a few milliseconds of statements, while the CPU was
-    half idle (bench/RESULTS.md, "Class writing: the stalls found and removed"). On the loop a group costs its
-    statements' time, during which the loop waits, so a group is at most ``GROUP_MAX`` scripts and the loop is
-    handed back between groups. When another connection or process holds the write lock, waiting for it
-    (``busy_timeout``) must not stop the loop: that group runs on the connection's thread as before.
+    process's writer connection is the only writer). On the connection's own thread each statement lets go of the
+    GIL and may have to win it back from the busy event loop, which keeps it up to the interpreter's switch interval
+    (5 ms): under the class-writing load groups took up to a second for a few milliseconds of statements, while the
+    CPU was half idle, and p95 went 70 -> 39 ms with groups on the loop (bench/RESULTS.md, "Class writing: the
+    stalls found and removed"). On the loop a group costs its statements' time, during which the loop waits, so a
+    group is at most ``GROUP_MAX`` scripts and the loop is handed back between groups. When another connection or
+    process holds the write lock, waiting for it (``busy_timeout``) must not stop the loop: that group runs on the
+    connection's thread as before.
     """
 
     GROUP_MAX = 64
