@@ -159,7 +159,7 @@ async def test_while_another_connection_holds_the_write_lock_the_loop_goes_on(
         while time.monotonic() - started < 0.3:
             await asyncio.sleep(0.01)
             ticks += 1
-        assert ticks >= 10, ticks  # the loop was not stopped by the wait for the lock
+        assert ticks >= 3, ticks  # the loop was not stopped by the wait for the lock (blocked, it would tick once)
         assert not pending.done()
         other.execute("COMMIT")
         await asyncio.wait_for(pending, 10)
