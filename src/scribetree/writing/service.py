@@ -814,9 +814,7 @@ class DocumentService:
         "words today" is the current count minus this at 00:00 UTC). Snapshots are taken at most 5 minutes
         or 500 changed characters apart while someone writes, so work just before ``before`` that no snapshot
         caught counts as after it. Documents without an earlier snapshot are left out (they started later)."""
-        acc = await assignment_access(session, ctx, assignment_id)
-        if acc.course_role == STUDENT:
-            raise StaffOnly()
+        acc = await _staff_access(session, ctx, assignment_id)
         rows = await VersionRepository(session, acc.assignment.tenant_id).word_counts_before(assignment_id, before)
         return {doc_id: int(words or 0) for doc_id, words in rows}
 
@@ -824,18 +822,14 @@ class DocumentService:
         self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID
     ) -> list[SubmissionRow]:
         """Staff: one row per student (or group) with status, words and last activity."""
-        acc = await assignment_access(session, ctx, assignment_id)
-        if acc.course_role == STUDENT:
-            raise StaffOnly()
+        acc = await _staff_access(session, ctx, assignment_id)
         return await self._overview_rows(session, ctx, acc)
 
     async def assignment_overview_json(
         self, session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID
     ) -> bytes:
         """``assignment_overview`` as its JSON body, reused (see ``_lists``). The access check runs every time."""
-        acc = await assignment_access(session, ctx, assignment_id)
-        if acc.course_role == STUDENT:
-            raise StaffOnly()
+        acc = await _staff_access(session, ctx, assignment_id)
         reuse = settings.SUBMISSION_LIST_REUSE_SECONDS
         if reuse <= 0:
             return _submission_rows.dump_json(await self._overview_rows(session, ctx, acc))
@@ -902,6 +896,14 @@ class DocumentService:
             )
         rows.sort(key=lambda r: r.name.casefold())
         return rows
+
+
+async def _staff_access(session: AsyncSession, ctx: AuthContext, assignment_id: uuid.UUID) -> AssignmentAccess:
+    """The assignment for its course's staff: 404 as ``assignment_access``, 403 (``StaffOnly``) for a student."""
+    acc = await assignment_access(session, ctx, assignment_id)
+    if acc.course_role == STUDENT:
+        raise StaffOnly()
+    return acc
 
 
 # The staff submission list: a row per student, what an educator's live page asks for every few seconds (about 20 ms
