@@ -69,7 +69,7 @@ async def test_a_batch_committed_now_survives_the_requests_rollback(klass: Klass
 
 
 async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_takes_only_itself(
-    klass: Klass, ctx_for: CtxFor, session: AsyncSession, groups: list[int]
+    klass: Klass, ctx_for: CtxFor, session: AsyncSession, groups: list[int], database_url: str
 ) -> None:
     people = [klass.student, klass.classmate]
     people += [await create_course_member(session, klass.course, klass.tenant, CourseRole.student) for _ in range(6)]
@@ -93,9 +93,25 @@ async def test_batches_arriving_together_commit_in_groups_and_a_refused_one_take
             await write.close()
 
     bodies = [body(f"text {i}", seq=5 if i == 3 else 1) for i in range(len(ctxs))]  # the 4th skips seqs 1-4
-    results = await asyncio.gather(
+    sending = asyncio.gather(
         *[send(ctx, doc, b) for ctx, doc, b in zip(ctxs, docs, bodies, strict=True)], return_exceptions=True
     )
+    if db.engines().is_sqlite:
+        # "Together": while the writer is busy (here another connection holds SQLite's write lock, so the first group
+        # waits for it) every other batch arrives and queues; without that, groups depend on the loop's timing.
+        import sqlite3
+
+        other = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        lane = db._lane(db.engines())
+        try:
+            async with asyncio.timeout(20):
+                while sum(groups) + len(lane.waiting) < len(ctxs):
+                    await asyncio.sleep(0.01)
+        finally:
+            other.execute("COMMIT")
+            other.close()
+    results = await sending
     assert isinstance(results[3], SeqGap)  # refused on its own, nothing of it applied
     assert await text_of(ctxs[3], docs[3]) == ("", 0)
     for i, (ctx, doc) in enumerate(zip(ctxs, docs, strict=True)):
