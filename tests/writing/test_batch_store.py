@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,14 +38,17 @@ async def _script(script: Any) -> Any:
         return await db.run_in_transaction(s, script)
 
 
-async def test_what_the_store_writes_is_what_the_domain_reads(klass: Klass, session: AsyncSession) -> None:
+@pytest.mark.parametrize("combine", [False, True], ids=["each", "combined"])
+async def test_what_the_store_writes_is_what_the_domain_reads(
+    klass: Klass, session: AsyncSession, combine: bool
+) -> None:
     doc = await create_document(session, klass.assignment, owner=klass.student, text="Hello")
     await session.commit()
     tenant_id, doc_id, author = klass.tenant.id, doc.id, klass.student.id
     sid, t0 = uuid.uuid4(), clock.utcnow() - timedelta(minutes=1)
 
     def first(conn: Connection) -> Any:
-        store = BatchStore(conn, tenant_id)
+        store = BatchStore(conn, tenant_id, combine=combine)
         state = store.lock_state(doc_id, sid, author)
         assert state is not None
         assert (state.id, state.assignment_id, state.revision, state.content_hash) == (
@@ -91,12 +95,13 @@ async def test_what_the_store_writes_is_what_the_domain_reads(klass: Klass, sess
     t1 = t0 + timedelta(seconds=30)
 
     def second(conn: Connection) -> Any:
-        store = BatchStore(conn, tenant_id)
+        store = BatchStore(conn, tenant_id, combine=combine)
         assert store.by_seq(doc_id, sid, 1) == state[8:12]  # seq, base_revision, revision, content_hash
         assert store.by_seq(doc_id, sid, 2) is None
         store.extend_writing_session(state.ws_id, t1, active_seconds=30, **COUNTS)
         store.set_state(doc_id, last_activity_at=t1)  # another set of columns: its own statement
         store.write_chunks(doc_id, update_=[(ORD_GAP, "Bye")], insert_=[], delete_=[2 * ORD_GAP])
+        store.flush()
         return store.chunks(doc_id)
 
     assert await _script(second) == [(ORD_GAP, "Bye")]
@@ -113,12 +118,14 @@ async def test_what_the_store_writes_is_what_the_domain_reads(klass: Klass, sess
         version = (await r.execute(versions)).scalar_one()
         assert (version.tenant_id, version.text, version.kind) == (tenant_id, "Hello! More", VersionKind.auto)
         ws = (await r.execute(select(WritingSession).where(WritingSession.document_id == doc_id))).scalar_one()
+        assert ws.id is not None and ws.id.version == 7  # the column default, bound by the store when combining
         assert (ws.tenant_id, ws.started_at, ws.ended_at, ws.active_seconds) == (tenant_id, t0, t1, 30)
         assert (ws.batches, ws.chars_inserted, ws.chars_deleted, ws.words_added) == (2, 10, 2, 2)
 
 
+@pytest.mark.parametrize("combine", [False, True], ids=["each", "combined"])
 async def test_another_tenants_store_sees_and_changes_nothing(
-    klass: Klass, other_tenant: Tenant, session: AsyncSession
+    klass: Klass, other_tenant: Tenant, session: AsyncSession, combine: bool
 ) -> None:
     doc = await create_document(session, klass.assignment, owner=klass.student, text="Mine")
     t0 = clock.utcnow()
@@ -145,7 +152,7 @@ async def test_another_tenants_store_sees_and_changes_nothing(
     doc_id, ws_id, author, foreign = doc.id, ws.id, klass.student.id, other_tenant.id
 
     def trespass(conn: Connection) -> None:
-        store = BatchStore(conn, foreign)
+        store = BatchStore(conn, foreign, combine=combine)
         assert store.lock_state(doc_id, sid, author) is None
         assert store.by_seq(doc_id, sid, 1) is None
         assert store.chunks(doc_id) == []
@@ -153,6 +160,7 @@ async def test_another_tenants_store_sees_and_changes_nothing(
         store.write_chunks(doc_id, update_=[], insert_=[], delete_=[], delete_all=True)
         store.set_state(doc_id, revision=99, content_hash="x", last_activity_at=t0)
         store.extend_writing_session(ws_id, t0 + timedelta(hours=1), active_seconds=99, **COUNTS)
+        store.flush()
 
     await _script(trespass)
 
@@ -163,3 +171,36 @@ async def test_another_tenants_store_sees_and_changes_nothing(
         assert [tuple(c) for c in (await r.execute(chunks)).all()] == [(ORD_GAP, "Mine")]
         kept = (await r.execute(select(WritingSession).where(WritingSession.id == ws_id))).scalar_one()
         assert (kept.ended_at, kept.active_seconds, kept.batches) == (t0, 0, 0)
+
+
+@pytest.mark.parametrize("combine", [False, True], ids=["each", "combined"])
+async def test_two_changes_to_one_row_are_both_applied_in_order(
+    klass: Klass, session: AsyncSession, combine: bool
+) -> None:
+    """PostgreSQL applies only one of two changes to the same row within one statement: a combining store sends
+    the second in a statement of its own. Each pair below is wrong whichever one change alone were applied."""
+    doc = await create_document(session, klass.assignment, owner=klass.student, text="Hi")
+    t0 = clock.utcnow()
+    ws = WritingSession(
+        tenant_id=klass.tenant.id, document_id=doc.id, user_id=klass.student.id, started_at=t0, ended_at=t0
+    )
+    session.add(ws)
+    await session.commit()
+    tenant_id, doc_id, ws_id = klass.tenant.id, doc.id, ws.id
+
+    def script(conn: Connection) -> None:
+        store = BatchStore(conn, tenant_id, combine=combine)
+        store.set_state(doc_id, word_count=7)
+        store.extend_writing_session(ws_id, t0 + timedelta(seconds=1), active_seconds=1, **COUNTS)
+        store.write_chunks(doc_id, update_=[(ORD_GAP, "first")], insert_=[], delete_=[])
+        store.write_chunks(doc_id, update_=[(ORD_GAP, "second")], insert_=[], delete_=[])
+        store.set_state(doc_id, last_activity_at=t0)
+        store.extend_writing_session(ws_id, t0 + timedelta(seconds=2), active_seconds=1, **COUNTS)
+        store.flush()
+
+    await _script(script)
+    async with db.unit_of_work(write=False) as r:
+        stored = (await r.execute(select(Document).where(Document.id == doc_id))).scalar_one()
+        assert (stored.text, stored.word_count, stored.last_activity_at) == ("second", 7, t0)
+        kept = (await r.execute(select(WritingSession).where(WritingSession.id == ws_id))).scalar_one()
+        assert (kept.ended_at, kept.active_seconds, kept.batches) == (t0 + timedelta(seconds=2), 2, 2)

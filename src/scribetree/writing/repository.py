@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -12,16 +13,20 @@ from sqlalchemy import (
     Insert,
     Row,
     Select,
+    Table,
     Update,
     bindparam,
     delete,
     func,
     insert,
+    literal_column,
     select,
     true,
     update,
 )
 from sqlalchemy.orm import defer
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from scribetree.core.repository import TenantRepository
 from scribetree.identity.models import User
@@ -248,14 +253,6 @@ _versions = DocumentVersion.__table__
 _ws = WritingSession.__table__
 
 
-# PostgreSQL: the document row locked before the state is read (see ``BatchStore.lock_state``).
-_LOCK_DOCUMENT = (
-    select(_docs.c.id)
-    .where(_docs.c.tenant_id == bindparam("tenant_id"), _docs.c.id == bindparam("document_id"))
-    .with_for_update()
-)
-
-
 def _lock_state_statement() -> Select[Any]:
     last = (
         select(_batches.c.seq, _batches.c.base_revision, _batches.c.revision, _batches.c.content_hash)
@@ -305,6 +302,23 @@ def _lock_state_statement() -> Select[Any]:
 
 _LOCK_STATE = _lock_state_statement()
 
+
+def _lock_and_read_statement() -> Select[Any]:
+    """PostgreSQL: ``_LOCK_STATE`` that also locks the document row (``FOR UPDATE OF documents``), plus the row's
+    ``xmin`` twice: as locked, and as the statement's snapshot sees it. Equal: no other batch committed a change
+    to the row between the snapshot and the lock, so the rest of the row read (the session's last batch, the
+    writing session) is as current as the locked row. Unequal: the statement waited for another batch, whose
+    inserts its snapshot does not see (READ COMMITTED re-checks only the locked row), and the state is read again.
+    """
+    snap = _docs.alias("snap")
+    snapshot_xmin = select(literal_column("snap.xmin::text")).where(snap.c.id == _docs.c.id).scalar_subquery()
+    return _LOCK_STATE.add_columns(
+        literal_column("documents.xmin::text").label("locked_xmin"), snapshot_xmin.label("snapshot_xmin")
+    ).with_for_update(of=_docs)
+
+
+_LOCK_AND_READ = _lock_and_read_statement()
+
 _BY_SEQ = select(_batches.c.seq, _batches.c.base_revision, _batches.c.revision, _batches.c.content_hash).where(
     _batches.c.tenant_id == bindparam("tenant_id"),
     _batches.c.document_id == bindparam("document_id"),
@@ -318,40 +332,87 @@ _CHUNKS = (
     .order_by(_chunks.c.ord)
 )
 
-# In UPDATE and INSERT statements a parameter may not share a column's name: the scope's are ``b_*``.
+# In UPDATE and INSERT statements a parameter may not share a column's name: the scope's are ``b_*``. The
+# statement builders take a ``prefix`` for every parameter name: "" for a statement of its own, ``w<i>_`` for the
+# i-th write of a combined statement (``_combined_statement``), where the writes' names must not collide.
 _CHUNK_SCOPE = (_chunks.c.tenant_id == bindparam("b_tenant_id"), _chunks.c.document_id == bindparam("b_document_id"))
 _DELETE_ALL_CHUNKS = delete(_chunks).where(*_CHUNK_SCOPE)
 _DELETE_CHUNKS = delete(_chunks).where(*_CHUNK_SCOPE, _chunks.c.ord.in_(bindparam("b_ords", expanding=True)))
-_UPDATE_CHUNK = update(_chunks).where(*_CHUNK_SCOPE, _chunks.c.ord == bindparam("b_ord")).values(text=bindparam("text"))
 _INSERT_CHUNK = insert(_chunks)
 
 
 @functools.cache
-def _insert_statement(table: FromClause, names: frozenset[str]) -> Insert:
+def _update_chunk_statement(prefix: str = "") -> Update:
+    scope = (
+        _chunks.c.tenant_id == bindparam(f"{prefix}b_tenant_id"),
+        _chunks.c.document_id == bindparam(f"{prefix}b_document_id"),
+        _chunks.c.ord == bindparam(f"{prefix}b_ord"),
+    )
+    return update(_chunks).where(*scope).values(text=bindparam(f"{prefix}text"))
+
+
+@functools.cache
+def _insert_statement(table: FromClause, names: frozenset[str], prefix: str = "") -> Insert:
     """``INSERT INTO <table> (<names>) ...``: column defaults (``id``: uuid7) fill the other columns, and a name
     that is no column fails (``Unconsumed column names``), as ``.values(**kw)`` did. The service passes one
     fixed set of names per table, so this builds one statement each."""
-    return insert(table).values({n: bindparam(n) for n in sorted(names)})
+    return insert(table).values({n: bindparam(f"{prefix}{n}") for n in sorted(names)})
 
 
 @functools.cache
-def _set_state_statement(names: frozenset[str]) -> Update:
+def _set_state_statement(names: frozenset[str], prefix: str = "") -> Update:
     """``UPDATE documents SET <names> ...`` (a batch sets one of a few fixed sets of columns); ``modified_at``
     gets its ``onupdate`` as before."""
-    return (
-        update(_docs)
-        .where(_docs.c.tenant_id == bindparam("b_tenant_id"), _docs.c.id == bindparam("b_document_id"))
-        .values({n: bindparam(n) for n in sorted(names)})
-    )
+    scope = (_docs.c.tenant_id == bindparam(f"{prefix}b_tenant_id"), _docs.c.id == bindparam(f"{prefix}b_document_id"))
+    return update(_docs).where(*scope).values({n: bindparam(f"{prefix}{n}") for n in sorted(names)})
 
 
 @functools.cache
-def _extend_writing_session_statement(names: frozenset[str]) -> Update:
+def _extend_writing_session_statement(names: frozenset[str], prefix: str = "") -> Update:
     """``UPDATE writing_sessions SET ended_at = :ended_at, <n> = <n> + :inc_<n> ...``."""
-    values: dict[str, Any] = {"ended_at": bindparam("ended_at")}
-    values.update({n: _ws.c[n] + bindparam(f"inc_{n}") for n in sorted(names)})
-    scope = (_ws.c.tenant_id == bindparam("b_tenant_id"), _ws.c.id == bindparam("b_ws_id"))
+    values: dict[str, Any] = {"ended_at": bindparam(f"{prefix}ended_at")}
+    values.update({n: _ws.c[n] + bindparam(f"{prefix}inc_{n}") for n in sorted(names)})
+    scope = (_ws.c.tenant_id == bindparam(f"{prefix}b_tenant_id"), _ws.c.id == bindparam(f"{prefix}b_ws_id"))
     return update(_ws).where(*scope).values(values)
+
+
+# A write waiting to be sent: the name of its statement builder, the names it binds, the parameters.
+_Write = tuple[str, frozenset[str], dict[str, Any]]
+
+_BUILDERS: dict[str, Callable[[frozenset[str], str], UpdateBase]] = {
+    "chunk": lambda names, prefix: _update_chunk_statement(prefix),
+    "state": _set_state_statement,
+    "extend_ws": _extend_writing_session_statement,
+    "batch": lambda names, prefix: _insert_statement(_batches, names, prefix),
+    "start_ws": lambda names, prefix: _insert_statement(_ws, names, prefix),
+}
+
+
+@functools.cache
+def _combined_statement(shape: tuple[tuple[str, frozenset[str]], ...]) -> Select[Any]:
+    """PostgreSQL: several writes as ONE statement, each a data-modifying ``WITH`` clause (all run, each once,
+    on the statement's snapshot; they touch different rows, so none needs to see another's effect). The
+    i-th write's parameters are prefixed ``w<i>_``. A batch's writes come in a few fixed shapes: one each."""
+    ctes = [_BUILDERS[kind](names, f"w{i}_").cte(f"w{i}") for i, (kind, names) in enumerate(shape)]
+    return select(literal_column("1")).add_cte(*ctes)
+
+
+def _row_of(kind: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The row an update of ``kind`` changes (its table and key), or None for an insert."""
+    if kind in ("batch", "start_ws"):
+        return None
+    return (kind, params.get("b_document_id"), params.get("b_ord"), params.get("b_ws_id"))
+
+
+def _python_defaults(table: Table, values: dict[str, Any], *, on_update: bool) -> dict[str, Any]:
+    """``values`` plus the Python-side column defaults (``onupdate`` for an UPDATE) of the columns it lacks: a
+    write inside a combined statement gets none from SQLAlchemy, so it binds them itself, as the ORM would."""
+    out = dict(values)
+    for column in table.columns:
+        default = column.onupdate if on_update else column.default
+        if column.name not in out and isinstance(default, (ScalarElementColumnDefault, CallableColumnDefault)):
+            out[column.name] = default.arg(None) if isinstance(default, CallableColumnDefault) else default.arg
+    return out
 
 
 class BatchStore:
@@ -359,30 +420,67 @@ class BatchStore:
 
     Sync so the whole write transaction of a batch can run in one step (``core.db.run_in_transaction``). The
     statements are module constants (built once); a call binds its parameters and executes.
+
+    With ``combine`` on PostgreSQL (the service's batch path), the batch's writes (the batch row, a chunk or two,
+    the document's counters, the writing session) are kept until ``flush()`` (or the next read, or a write that
+    cannot be combined) and sent as ONE statement: each statement through the async driver is a round trip and a
+    few trips through the event loop, so a batch's eight round trips become four (BEGIN, lock and read, writes,
+    COMMIT). Whoever turns ``combine`` on calls ``flush()`` before the transaction commits. SQLite has no
+    data-modifying ``WITH`` and no network: there every write is sent at once, as without ``combine``.
     """
 
-    def __init__(self, conn: Connection, tenant_id: uuid.UUID) -> None:
+    def __init__(self, conn: Connection, tenant_id: uuid.UUID, *, combine: bool = False) -> None:
         self.conn, self.tenant_id = conn, tenant_id
+        self._pending: list[_Write] | None = [] if combine and conn.dialect.name != "sqlite" else None
+
+    def flush(self) -> None:
+        """Send the writes kept so far (``combine``): one statement, however many there are."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        if len(pending) == 1:
+            kind, names, params = pending[0]
+            self.conn.execute(_BUILDERS[kind](names, ""), params)
+            return
+        combined: dict[str, Any] = {}
+        for i, (_, _, params) in enumerate(pending):
+            combined.update({f"w{i}_{k}": v for k, v in params.items()})
+        self.conn.execute(_combined_statement(tuple((kind, names) for kind, names, _ in pending)), combined)
+
+    def _write(self, kind: str, names: frozenset[str], params: dict[str, Any]) -> None:
+        if self._pending is None:
+            self.conn.execute(_BUILDERS[kind](names, ""), params)
+            return
+        # PostgreSQL applies only one of two changes to the same row in one statement: such a write waits for
+        # the next statement. (The inserts make new rows; the updates name their row by these parameters.)
+        row = _row_of(kind, params)
+        if row is not None and any(_row_of(k, p) == row for k, _, p in self._pending):
+            self.flush()
+        self._pending.append((kind, names, params))
 
     def lock_state(self, document_id: uuid.UUID, session_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The counters a batch needs (no text), the client session's latest batch (``last_*``, one index lookup)
         and the author's latest writing session (``ws_*``), in one statement, the document row locked until the
-        unit of work ends. SQLite holds its single writer already. PostgreSQL locks the row first
-        (``FOR UPDATE``) and reads after: a statement that waited for the lock would see the other batch's row
-        update but not the batch it inserted (READ COMMITTED re-checks only the locked row)."""
-        if self.conn.dialect.name != "sqlite":
-            lock = {"tenant_id": self.tenant_id, "document_id": document_id}
-            if self.conn.execute(_LOCK_DOCUMENT, lock).first() is None:
-                return None
+        unit of work ends. SQLite holds its single writer already. PostgreSQL locks the row in the same
+        statement (``FOR UPDATE``) and reads the state again only when that statement waited for another batch
+        (see ``_lock_and_read_statement``): one round trip instead of two in the common case."""
+        self.flush()
         params = {"tenant_id": self.tenant_id, "document_id": document_id, "session_id": session_id, "user_id": user_id}
+        if self.conn.dialect.name != "sqlite":
+            row = self.conn.execute(_LOCK_AND_READ, params).first()
+            if row is None or row.locked_xmin == row.snapshot_xmin:
+                return row
         return self.conn.execute(_LOCK_STATE, params).first()
 
     def by_seq(self, document_id: uuid.UUID, session_id: uuid.UUID, seq: int) -> Row[Any] | None:
+        self.flush()
         params = {"tenant_id": self.tenant_id, "document_id": document_id, "session_id": session_id, "seq": seq}
         return self.conn.execute(_BY_SEQ, params).first()
 
     def chunks(self, document_id: uuid.UUID) -> list[tuple[int, str]]:
         """``(ord, text)`` of every chunk in order: the whole text (a text-cache miss, a 409's recovery data)."""
+        self.flush()
         rows = self.conn.execute(_CHUNKS, {"tenant_id": self.tenant_id, "document_id": document_id})
         return [(o, t) for o, t in rows.all()]
 
@@ -395,27 +493,34 @@ class BatchStore:
         delete_: list[int],
         delete_all: bool = False,
     ) -> None:
-        """Rewrite only the chunks a batch touched (or, ``delete_all``, replace them all)."""
+        """Rewrite only the chunks a batch touched (or, ``delete_all``, replace them all). Typing in one place
+        updates one chunk or two; only those updates are combined, anything else is sent at once, in order."""
         scope = {"b_tenant_id": self.tenant_id, "b_document_id": document_id}
+        if delete_all or delete_ or insert_:
+            self.flush()
         if delete_all:
             self.conn.execute(_DELETE_ALL_CHUNKS, scope)
         elif delete_:
             self.conn.execute(_DELETE_CHUNKS, {**scope, "b_ords": list(delete_)})
         for ord_, text in update_:
-            self.conn.execute(_UPDATE_CHUNK, {**scope, "b_ord": ord_, "text": text})
+            self._write("chunk", frozenset(), {**scope, "b_ord": ord_, "text": text})
         if insert_:
+            self.flush()
             self.conn.execute(
                 _INSERT_CHUNK,
                 [{"tenant_id": self.tenant_id, "document_id": document_id, "ord": o, "text": t} for o, t in insert_],
             )
 
     def set_state(self, document_id: uuid.UUID, **values: Any) -> None:
-        stmt = _set_state_statement(frozenset(values))
-        self.conn.execute(stmt, {"b_tenant_id": self.tenant_id, "b_document_id": document_id, **values})
+        if self._pending is not None:
+            values = _python_defaults(_docs, values, on_update=True)
+        self._write("state", frozenset(values), {"b_tenant_id": self.tenant_id, "b_document_id": document_id, **values})
 
     def append_batch(self, **values: Any) -> None:
         values["tenant_id"] = self.tenant_id
-        self.conn.execute(_insert_statement(_batches, frozenset(values)), values)
+        if self._pending is not None:
+            values = _python_defaults(_batches, values, on_update=False)
+        self._write("batch", frozenset(values), values)
 
     def add_version(self, **values: Any) -> None:
         values["tenant_id"] = self.tenant_id
@@ -423,11 +528,12 @@ class BatchStore:
 
     def extend_writing_session(self, ws_id: uuid.UUID, ended_at: Any, **increments: int) -> None:
         """Set ``ended_at`` and add to the counters."""
-        stmt = _extend_writing_session_statement(frozenset(increments))
         params: dict[str, Any] = {"b_tenant_id": self.tenant_id, "b_ws_id": ws_id, "ended_at": ended_at}
         params.update({f"inc_{n}": v for n, v in increments.items()})
-        self.conn.execute(stmt, params)
+        self._write("extend_ws", frozenset(increments), params)
 
     def start_writing_session(self, **values: Any) -> None:
         values["tenant_id"] = self.tenant_id
-        self.conn.execute(_insert_statement(_ws, frozenset(values)), values)
+        if self._pending is not None:
+            values = _python_defaults(_ws, values, on_update=False)
+        self._write("start_ws", frozenset(values), values)

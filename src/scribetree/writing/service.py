@@ -311,7 +311,10 @@ class DocumentService:
         assert tenant_id is not None  # check_edit refuses callers outside a tenant
         run = run_committed if commit_now else run_in_transaction
         done = await run(
-            session, lambda conn: self._write_batch(BatchStore(conn, tenant_id), ctx.user_id, document_id, body, parsed)
+            session,
+            lambda conn: self._write_batch(
+                BatchStore(conn, tenant_id, combine=True), ctx.user_id, document_id, body, parsed
+            ),
         )
         if done.layout is not None:
             layout, revision, new_hash = done.layout, done.accepted.revision, done.accepted.content_hash
@@ -422,6 +425,7 @@ class DocumentService:
                 state["chars_since_snapshot"] = since
         store.set_state(doc.id, **state)
         self._track_session(store, doc, user_id, applied, now)
+        store.flush()  # the writes above, as one statement on PostgreSQL (see ``BatchStore``)
         accepted = BatchAccepted(
             document_id=doc.id,
             session_id=body.session_id,
