@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.models import AiExchange, AiReflection
@@ -27,13 +26,9 @@ from scribetree.alerts.models import (
 )
 from scribetree.core import clock
 from scribetree.core.ids import uuid7
-from scribetree.core.repository import TenantRepository
+from scribetree.core.repository import TenantRepository, dialect_insert
 from scribetree.courses.models import Assignment, AssignmentGroupMember, Course, CourseMember, CourseRole
 from scribetree.writing.models import Document, DocumentStatus, EditBatch, WritingSession
-
-
-def _insert(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _chunks(ids: Sequence[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
@@ -54,7 +49,7 @@ class AlertRepository(TenantRepository[Alert]):
             for r in rows
         ]
         stmt = (
-            _insert(self.session)(Alert)
+            dialect_insert(self.session)(Alert)
             .values(values)
             .on_conflict_do_nothing(index_elements=[Alert.tenant_id, Alert.dedupe_key])
             .returning(Alert.id)
@@ -128,7 +123,7 @@ class DeliveryRepository(TenantRepository[AlertDelivery]):
         now = clock.utcnow()
         values = [{"id": uuid7(), "tenant_id": self.tenant_id, "created_at": now, **r} for r in rows]
         stmt = (
-            _insert(self.session)(AlertDelivery)
+            dialect_insert(self.session)(AlertDelivery)
             .values(values)
             .on_conflict_do_nothing(
                 index_elements=[AlertDelivery.tenant_id, AlertDelivery.alert_id, AlertDelivery.user_id]
@@ -169,7 +164,7 @@ class WatermarkRepository(TenantRepository[AlertWatermark]):
         return row.value if row else None
 
     async def set_value(self, name: str, value: datetime) -> None:
-        stmt = _insert(self.session)(AlertWatermark).values(
+        stmt = dialect_insert(self.session)(AlertWatermark).values(
             id=uuid7(), tenant_id=self.tenant_id, name=name, value=value, created_at=clock.utcnow()
         )
         stmt = stmt.on_conflict_do_update(

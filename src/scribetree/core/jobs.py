@@ -53,7 +53,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock, db
@@ -61,6 +60,7 @@ from scribetree.core.config import settings
 from scribetree.core.errors import Conflict, NotFound
 from scribetree.core.ids import uuid7
 from scribetree.core.jobs_models import Job, JobSchedule, JobState, WorkerHeartbeat
+from scribetree.core.repository import dialect_insert
 
 __all__ = [
     "ActorSpec",
@@ -182,10 +182,6 @@ async def _wake_workers() -> None:
         event.set()
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def enqueue(
     session: AsyncSession,
     actor: str,
@@ -219,7 +215,7 @@ async def enqueue(
         "idempotency_key": idempotency_key,
         "created_at": now,
     }
-    stmt = _insert_for(session)(Job).values(**values)
+    stmt = dialect_insert(session)(Job).values(**values)
     if idempotency_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=[Job.idempotency_key])
     job = (await session.scalars(stmt.returning(Job))).one_or_none()
@@ -572,7 +568,7 @@ class Worker:
         done = self._done
         async with db.unit_of_work() as session:
             table = WorkerHeartbeat.__table__
-            stmt = _insert_for(session)(WorkerHeartbeat).values(
+            stmt = dialect_insert(session)(WorkerHeartbeat).values(
                 worker_id=self.worker_id,
                 hostname=self.hostname,
                 pid=os.getpid(),
@@ -653,7 +649,7 @@ class Worker:
             async with db.unit_of_work() as session:
                 if slot is None:  # first run anywhere: racing creators meet on the primary key
                     await session.execute(
-                        _insert_for(session)(JobSchedule)
+                        dialect_insert(session)(JobSchedule)
                         .values(name=schedule.name, next_run_at=now)
                         .on_conflict_do_nothing(index_elements=[JobSchedule.name])
                     )

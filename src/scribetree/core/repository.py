@@ -19,6 +19,19 @@ from scribetree.core.db import Base
 M = TypeVar("M", bound=Base)
 
 
+def dialect_insert(session: AsyncSession) -> Any:
+    """The ``insert()`` of the session's database (PostgreSQL or SQLite), the one with ``on_conflict_do_*``.
+
+    Imported on use, not with the module: SQLAlchemy's PostgreSQL package loads every PostgreSQL dialect (asyncpg,
+    pg8000, psycopg2...: about 2 MB of a serve process's RSS), which a SQLite deployment never needs.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 class RepositoryBase(Generic[M]):
     """For global tables (tenants, users, sessions)."""
 

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock, jobs
 from scribetree.core.errors import NotFound
 from scribetree.core.ids import uuid7
 from scribetree.core.mail import send_mail
-from scribetree.core.repository import TenantRepository
+from scribetree.core.repository import TenantRepository, dialect_insert
 from scribetree.courses.extensions import extensions as extension_service
 from scribetree.courses.models import Assignment, AssignmentGroupMember, Course, CourseMember, CourseRole
 from scribetree.identity.service import identity
@@ -62,8 +61,7 @@ class NotificationRepository(TenantRepository[Notification]):
         """Insert rows; a row whose ``(user_id, key)`` exists already is skipped. Returns how many were new."""
         if not rows:
             return 0
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = dialect_insert(self.session)
         now = clock.utcnow()
         values = [{"id": uuid7(), "tenant_id": self.tenant_id, "created_at": now, **r} for r in rows]
         stmt = (
