@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.engine.types import ProviderConfig
@@ -29,6 +26,9 @@ from scribetree.core.config import settings
 from scribetree.tenancy.context import AuthContext
 from scribetree.tenancy.permissions import Permission
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
 KEY_CONTEXT = b"scribetree ai_partner provider api key v1"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 DEFAULT_TIMEOUT_S = 8
@@ -39,6 +39,12 @@ _FIELDS = ("provider", "base_url", "model", "timeout_s", "external_allowed")
 
 
 def _fernet() -> Fernet:
+    # cryptography (its Rust and OpenSSL bindings, about 6 MB of a serve process's RSS) is imported when a key is
+    # first stored or read, not at start: an institution on the builtin partner never needs it
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     secret = settings.SECRET_KEY.get_secret_value().encode()
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_CONTEXT).derive(secret)
     return Fernet(base64.urlsafe_b64encode(derived))
@@ -52,6 +58,8 @@ def decrypt_key(token: str | None) -> str | None:
     """The stored key, or None when none is stored or it cannot be read (SECRET_KEY changed): fail closed."""
     if not token:
         return None
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(token.encode("ascii")).decode()
     except (InvalidToken, ValueError):

@@ -24,8 +24,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock
@@ -64,6 +62,11 @@ def line_hash(line: dict[str, Any]) -> str:
 
 
 def signing_key() -> bytes:
+    # imported here, not with the module: cryptography's bindings cost a serve process about 6 MB of RSS, and
+    # only an export or a verification needs them
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     secret = settings.SECRET_KEY.get_secret_value().encode()
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_CONTEXT).derive(secret)
 
