@@ -97,8 +97,10 @@ def serve(
     """Serve the web app and API (and, by default, the in-process job worker)."""
     import uvicorn
 
+    from scribetree.core import malloc
     from scribetree.core.config import settings
 
+    malloc.configure()  # big blocks go back to the OS when freed (core/malloc.py)
     if migrate_first:
         migrate_in_child()
     if worker is not None:
