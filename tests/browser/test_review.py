@@ -132,6 +132,7 @@ async def test_educator_comments_and_grades_student_sees_it(
     await bell.wait_for()
     assert await bell.text_content() == "2"  # the comment and the returned grade
     await page.get_by_role("link", name="Notifications").click()
+    await page.wait_for_url("**/notifications")  # measuring while the page is still being replaced finds no document
     await _fits(page, "notifications")
     returned = page.locator(".notice", has_text="Feedback returned: Letter to a reader")
     await returned.get_by_role("button", name="Open").click()
