@@ -111,6 +111,7 @@ def serve(
         host=host,
         port=port,
         proxy_headers=True,
+        timeout_keep_alive=settings.HTTP_KEEP_ALIVE_SECONDS,
         log_config=None,
         access_log=False,
     )

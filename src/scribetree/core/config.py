@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     BASE_URL: str = "http://127.0.0.1:8000"
     DATA_DIR: Path = PROJECT_ROOT / "var"
     DATABASE_URL: str = ""  # empty: the embedded SQLite file under DATA_DIR
+    # seconds `serve` keeps an idle HTTP connection open (uvicorn's own default is 5). It must be longer than the idle
+    # timeout of whatever sits in front (AWS ALB: 60 s by default): otherwise the balancer, or a client, now and then
+    # sends a request on a connection the server is closing at that moment, and that request fails.
+    HTTP_KEEP_ALIVE_SECONDS: int = Field(default=75, ge=1, le=3600)
     DATABASE_POOL_SIZE: int = Field(default=10, ge=1, le=200)
     REDIS_URL: str = ""  # empty: in-process rate limits and pub/sub (embedded mode)
 
