@@ -81,9 +81,10 @@ class Settings(BaseSettings):
     PASSWORD_HASH_NICENESS: int = Field(default=10, ge=0, le=19)
     # password checks in progress at once per process; more sign-ins wait in line holding nothing
     SIGNIN_CONCURRENCY: int = Field(default=4, ge=1, le=256)
-    # `serve` has glibc mmap blocks above this size and unmap them when freed, so argon2's 19 MiB buffers go back to
-    # the OS after a sign-in burst (core/malloc.py); 0 leaves glibc's own threshold, which grows up to 32 MiB
-    MALLOC_MMAP_THRESHOLD_KB: int = Field(default=128, ge=0, le=32768)
+    # > 0: `serve` has glibc mmap blocks above this size and unmap them when freed, so argon2's 19 MiB buffers go
+    # back to the OS after a sign-in burst (core/malloc.py): about 35 MB less peak RSS, but in bench/RESULTS.md a
+    # worse p95 under load, so it is for memory-bound deployments to choose. 0: glibc's own (adaptive) threshold.
+    MALLOC_MMAP_THRESHOLD_KB: int = Field(default=0, ge=0, le=32768)
 
     RESET_LINK_MINUTES: int = Field(default=60, ge=5)
     INVITE_LINK_DAYS: int = Field(default=7, ge=1)
