@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from scribetree.ops.service import migration_head
@@ -59,67 +57,3 @@ def test_serve_stops_when_the_migration_fails() -> None:
     assert r.returncode == 1
     assert seen is None  # never served
     assert "The migration did not complete" in r.stderr
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(sock: socket.socket) -> bytes:
-    """GET /healthz on an open keep-alive connection and read the whole answer; b"" when the server has closed it."""
-    try:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            if not (part := sock.recv(65536)):
-                return answer
-            answer += part
-        head, _, body = answer.partition(b"\r\n\r\n")
-        length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:"))
-        while len(body) < length:
-            if not (part := sock.recv(65536)):
-                break
-            body += part
-        return head + b"\r\n\r\n" + body
-    except ConnectionError:
-        return b""
-
-
-def test_serve_keeps_an_idle_connection_for_the_configured_time() -> None:
-    """uvicorn closes an idle connection after 5 s unless told otherwise; a balancer in front that keeps it 60 s
-    then sends requests on connections being closed. `serve` passes HTTP_KEEP_ALIVE_SECONDS to uvicorn."""
-    port = _free_port()
-    data = tempfile.mkdtemp(prefix="scribetree-serve-")
-    env = {
-        **os.environ,
-        "SCRIBETREE_DATA_DIR": data,
-        "SCRIBETREE_DATABASE_URL": "",
-        "SCRIBETREE_HTTP_KEEP_ALIVE_SECONDS": "2",
-        "SCRIBETREE_WORKER_IN_PROCESS": "false",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scribetree.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
-        with sock:
-            assert _get(sock).startswith(b"HTTP/1.1 200")
-            time.sleep(1)  # idle, under the setting: the same connection still answers
-            assert _get(sock).startswith(b"HTTP/1.1 200")
-            time.sleep(3.5)  # idle, over it: the server has closed the connection
-            assert _get(sock) == b""
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import os
 import subprocess
 import sys
@@ -29,8 +30,9 @@ REDIS_DB_URL = "redis://127.0.0.1:6379/13"
 
 
 @contextlib.contextmanager
-def serve(database_url: str, redis_url: str) -> Iterator[str]:
-    """``scribetree serve`` in its own process (no migrations, no worker); yields ``host:port``."""
+def serve(database_url: str, redis_url: str, **more_env: str) -> Iterator[str]:
+    """``scribetree serve`` in its own process (no migrations, no worker, ``more_env`` on top); yields
+    ``host:port``."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="scribetree-live-")
     env = {
@@ -44,6 +46,7 @@ def serve(database_url: str, redis_url: str) -> Iterator[str]:
         "SCRIBETREE_LOG_LEVEL": "WARNING",
         "SCRIBETREE_LOG_JSON": "false",
         "SCRIBETREE_BASE_URL": f"http://127.0.0.1:{port}",
+        **more_env,
     }
     log = Path(data) / "server.log"
     with log.open("wb") as out:
@@ -121,3 +124,28 @@ async def test_a_batch_on_one_process_reaches_the_educator(
             doc = await student_writes(a, student, klass.assignment.id)
             msg = await until(ws, "activity", 10)
             assert (msg["document_id"], msg["user_id"], msg["word_count"]) == (doc["id"], str(klass.student.id), 3)
+
+
+def test_serve_keeps_an_idle_connection_for_the_configured_time(database_url: str) -> None:
+    """uvicorn closes an idle connection after 5 s unless told otherwise; a balancer in front that keeps it 60 s
+    then sends requests on connections being closed. `serve` passes HTTP_KEEP_ALIVE_SECONDS to uvicorn."""
+    with serve(database_url, "", SCRIBETREE_HTTP_KEEP_ALIVE_SECONDS="2") as host:
+        asyncio.run(wait_ready(host))
+        conn = http.client.HTTPConnection(host, timeout=10)
+
+        def healthz() -> int:
+            conn.request("GET", "/healthz")
+            answer = conn.getresponse()
+            answer.read()
+            return answer.status
+
+        try:
+            assert healthz() == 200
+            sock = conn.sock
+            time.sleep(1)  # idle, under the setting: the same connection still answers
+            assert healthz() == 200 and conn.sock is sock
+            time.sleep(3.5)  # idle, over it: the server has closed the connection
+            with pytest.raises(ConnectionError):
+                healthz()
+        finally:
+            conn.close()
