@@ -18,7 +18,7 @@ from scribetree.alerts.endpoints import router as alerts_router
 from scribetree.alerts.interventions_endpoints import router as interventions_router
 from scribetree.analytics.endpoints import router as analytics_router
 from scribetree.compliance.endpoints import router as audit_router
-from scribetree.core import http, pubsub
+from scribetree.core import gcpolicy, http, pubsub
 from scribetree.core.config import settings
 from scribetree.core.db import dispose_engines
 from scribetree.core.errors import ScribetreeError
@@ -57,6 +57,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from scribetree.core.jobs import Worker
 
         worker_task = asyncio.create_task(Worker().run(stop), name="in-process-worker")
+    gcpolicy.watch()
+    gcpolicy.after_startup()  # `serve`: freeze what start-up left alive (core/gcpolicy.py)
     try:
         async with app.state.mcp.running():  # the MCP server, built on the first /mcp request (mcp/lazy.py)
             yield

@@ -97,10 +97,11 @@ def serve(
     """Serve the web app and API (and, by default, the in-process job worker)."""
     import uvicorn
 
-    from scribetree.core import malloc
+    from scribetree.core import gcpolicy, malloc
     from scribetree.core.config import settings
 
     malloc.configure()  # big blocks go back to the OS when freed (core/malloc.py)
+    gcpolicy.enable()  # the start-up heap is frozen once the app has started (core/gcpolicy.py)
     if migrate_first:
         migrate_in_child()
     if worker is not None:
@@ -121,8 +122,11 @@ def serve(
 def worker_cmd() -> None:
     """Run a standalone job worker until SIGTERM/SIGINT (finishes running jobs, then exits)."""
     import scribetree.tasks  # noqa: F401  (registers every actor)
-    from scribetree.core import jobs
+    from scribetree.core import gcpolicy, jobs
 
+    gcpolicy.enable()
+    gcpolicy.watch()
+    gcpolicy.after_startup()  # everything is imported: freeze it (core/gcpolicy.py)
     _run(jobs.run_worker_forever)
 
 

@@ -149,3 +149,18 @@ def test_serve_keeps_an_idle_connection_for_the_configured_time(database_url: st
                 healthz()
         finally:
             conn.close()
+
+
+def test_serve_freezes_its_start_up_heap(database_url: str) -> None:
+    """core.gcpolicy in the real command: once started, `serve` has moved its start-up objects out of the garbage
+    collector's way, and says so in /metrics; the setting turns it off."""
+
+    def frozen(**env: str) -> float:
+        with serve(database_url, "", **env) as host:
+            asyncio.run(wait_ready(host))
+            body = httpx.get(f"http://{host}/metrics", timeout=30).text
+        (line,) = [x for x in body.splitlines() if x.startswith("scribetree_gc_frozen_objects ")]
+        return float(line.split()[-1])
+
+    assert frozen() > 100_000
+    assert frozen(SCRIBETREE_GC_FREEZE_AT_STARTUP="false") == 0

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # back to the OS after a sign-in burst (core/malloc.py): about 35 MB less peak RSS, but in bench/RESULTS.md a
     # worse p95 under load, so it is for memory-bound deployments to choose. 0: glibc's own (adaptive) threshold.
     MALLOC_MMAP_THRESHOLD_KB: int = Field(default=0, ge=0, le=32768)
+    # `serve` and `worker` move their start-up objects out of the garbage collector's way once started, so a full
+    # collection stops the event loop for tens of ms instead of hundreds (core/gcpolicy.py)
+    GC_FREEZE_AT_STARTUP: bool = True
 
     RESET_LINK_MINUTES: int = Field(default=60, ge=5)
     INVITE_LINK_DAYS: int = Field(default=7, ge=1)

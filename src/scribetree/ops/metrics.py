@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from scribetree.core import pubsub
+from scribetree.core import gcpolicy, pubsub
 
 registry = CollectorRegistry(auto_describe=True)
 
@@ -34,10 +34,36 @@ PUBSUB = Gauge(
     registry=registry,
 )
 PUBSUB_SUBSCRIBERS = Gauge("scribetree_pubsub_subscribers", "Live subscriptions in this process", registry=registry)
+GC_COLLECTIONS = Gauge(
+    "scribetree_gc_collections",
+    "Garbage collections since start (core.gcpolicy.stats)",
+    ["generation"],
+    registry=registry,
+)
+GC_SECONDS = Gauge(
+    "scribetree_gc_pause_seconds",
+    "Seconds this process stood still in garbage collections since start: everything else waits meanwhile",
+    ["generation"],
+    registry=registry,
+)
+GC_LONGEST = Gauge(
+    "scribetree_gc_longest_pause_seconds",
+    "The longest garbage collection since start",
+    ["generation"],
+    registry=registry,
+)
+GC_FROZEN = Gauge(
+    "scribetree_gc_frozen_objects", "Start-up objects no garbage collection walks (core.gcpolicy)", registry=registry
+)
 
 
 def render() -> tuple[bytes, str]:
     for name, value in vars(pubsub.stats).items():
         PUBSUB.labels(name).set(value)
     PUBSUB_SUBSCRIBERS.set(pubsub.subscriber_count())
+    for generation in range(3):
+        GC_COLLECTIONS.labels(str(generation)).set(gcpolicy.stats.collections[generation])
+        GC_SECONDS.labels(str(generation)).set(gcpolicy.stats.seconds[generation])
+        GC_LONGEST.labels(str(generation)).set(gcpolicy.stats.longest[generation])
+    GC_FROZEN.set(gcpolicy.stats.frozen)
     return generate_latest(registry), CONTENT_TYPE_LATEST
