@@ -1,4 +1,4 @@
-"""A small, bounded asyncio + httpx load generator (run it in its own process, never inside the server).
+"""A small, bounded asyncio load generator (run it in its own process, never inside the server).
 
 Three modes, each with a fixed number of virtual users and a hard stop (duration, request budget, and a
 timeout on every request):
@@ -19,6 +19,10 @@ timeout on every request):
            ``--probe-batches`` batches to that user's (long) document and as many to a new one, one at a
            time and alternating between the two, and reports both latencies and their ratio.
 
+Clients: ``--client wire`` (the default, ``bench.wire``: a minimal HTTP/1.1 client, about a tenth of httpx's CPU per
+request, so the load generator leaves the cores to the server it measures) or ``--client httpx`` (what runs before
+2026-12-07 used; the environment variable ``BENCH_CLIENT`` sets the default, so ``bench.run`` can compare both).
+
 Output: one JSON document (``--out`` or stdout) with p50/p95/p99 in milliseconds, requests/s and errors by
 status. While running it prints ``@@phase NAME`` lines on stdout (flushed) so a driver can sample the
 server's CPU at the boundaries of the measured window.
@@ -35,6 +39,7 @@ import asyncio
 import hashlib
 import http.cookiejar
 import json
+import os
 import random
 import resource
 import ssl
@@ -46,7 +51,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httptools
 import httpx
+
+from bench import wire
 
 LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 SESSION_COOKIE = "st_session"
@@ -120,7 +128,7 @@ def by_op(samples: list[Sample]) -> dict[str, Any]:
 class User:
     index: int
     email: str
-    client: httpx.AsyncClient
+    client: Any  # httpx.AsyncClient or wire.Client
     cookie: str | None = None
     csrf: str | None = None
     token: str | None = None
@@ -145,15 +153,18 @@ class Run:
         # A jar that stores nothing: every virtual user sends its own credential explicitly.
         self._policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
         self._ssl = ssl.create_default_context()  # built once: httpx would load the CA bundle per client
-        self.clients: list[httpx.AsyncClient] = []
+        self.clients: list[Any] = []
 
-    def new_client(self) -> httpx.AsyncClient:
+    def new_client(self) -> Any:
         """One client, one keep-alive HTTP/1.1 connection per virtual user (a user waits for each answer).
 
         A single shared client sized to all users would be simpler, but httpcore's pool scans every
         connection on every request: at 200 connections that costs the load generator ~10 ms of CPU per
         request (measured on this 2-core machine), which would steal the cores the server needs.
         """
+        if self.args.client == "wire":
+            self.clients.append(wire.Client(self.args.base_url, self.args.timeout))
+            return self.clients[-1]
         client = httpx.AsyncClient(
             base_url=self.args.base_url,
             cookies=http.cookiejar.CookieJar(policy=self._policy),
@@ -169,18 +180,17 @@ class Run:
         return client
 
     # -- one request --
-    async def request(
-        self, client: httpx.AsyncClient, group: str, op: str, method: str, path: str, **kw: Any
-    ) -> httpx.Response | None:
+    async def request(self, client: Any, group: str, op: str, method: str, path: str, **kw: Any) -> Any:
+        """One request; its answer (``httpx.Response`` or ``wire.Reply``), or None when none came."""
         self.budget -= 1
         t0 = time.perf_counter()
-        response: httpx.Response | None = None
+        response = None
         try:
             response = await client.request(method, path, **kw)
             status = str(response.status_code)
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             status = "timeout"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, httptools.HttpParserError) as exc:
             status = type(exc).__name__
         self.samples.append(Sample(group, op, t0, time.perf_counter() - t0, status))
         return response
@@ -517,6 +527,7 @@ class Run:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         result.update(
             mode=self.args.mode,
+            client=self.args.client,
             base_url=self.args.base_url,
             users=self.args.users,
             think_s=self.args.think,
@@ -569,6 +580,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--reload-every", type=int, default=20, help="writing mode: one reload in k batches (0: never)")
     p.add_argument("--long-doc-email", help="writing mode: the owner of the long document (bench.seed prints it)")
     p.add_argument("--probe-batches", type=int, default=300, help="writing mode: batches per long/new probe")
+    p.add_argument(
+        "--client",
+        choices=["wire", "httpx"],
+        default=os.environ.get("BENCH_CLIENT", "wire"),
+        help="HTTP client of the virtual users (module docstring)",
+    )
     p.add_argument("--out", help="write the JSON here (default: stdout)")
     args = p.parse_args(argv)
     host = urlsplit(args.base_url).hostname or ""

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +21,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_loadgen_against_hello_app(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["wire", "httpx"])
+def test_loadgen_against_hello_app(tmp_path: Path, kind: str) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bench.hello_app:app", "--host", "127.0.0.1", "--port", str(port),
@@ -42,7 +44,7 @@ def test_loadgen_against_hello_app(tmp_path: Path) -> None:
         out = tmp_path / "result.json"
         run = subprocess.run(
             [sys.executable, "-m", "bench.loadgen", "--mode", "hello", "--base-url", f"http://127.0.0.1:{port}",
-             "--users", "2", "--duration", "1", "--out", str(out)],
+             "--users", "2", "--duration", "1", "--client", kind, "--out", str(out)],
             cwd=ROOT, capture_output=True, text=True, timeout=60,
         )
         assert run.returncode == 0, run.stderr
@@ -52,6 +54,7 @@ def test_loadgen_against_hello_app(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
     main = result["main"]
+    assert result["client"] == kind
     assert result["rps"] > 0 and main["requests"] > 0
     assert main["errors"] == {}
     assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"] <= main["max_ms"]
