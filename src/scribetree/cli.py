@@ -123,11 +123,17 @@ def worker_cmd() -> None:
     """Run a standalone job worker until SIGTERM/SIGINT (finishes running jobs, then exits)."""
     import scribetree.tasks  # noqa: F401  (registers every actor)
     from scribetree.core import gcpolicy, jobs
+    from scribetree.core.logging import configure_logging
 
+    configure_logging()  # as `serve` does: one JSON object per line on stderr
     gcpolicy.enable()
     gcpolicy.watch()
-    gcpolicy.after_startup()  # everything is imported: freeze it (core/gcpolicy.py)
-    _run(jobs.run_worker_forever)
+
+    async def run() -> None:
+        gcpolicy.after_startup()  # everything is imported and the engines are made in this loop: freeze it
+        await jobs.run_worker_forever()
+
+    _run(run)
 
 
 @app.command()

@@ -76,3 +76,31 @@ def test_collections_are_timed_by_generation_and_exported() -> None:
     assert float(line.split()[-1]) == gcpolicy.stats.collections[2]
     assert 'scribetree_gc_pause_seconds{generation="0"}' in body
     assert "scribetree_gc_frozen_objects 0.0" in body  # the test process never freezes
+
+
+def test_the_worker_command_freezes_its_heap_and_stops_cleanly() -> None:
+    """`scribetree worker` freezes inside its event loop (its engines made there), then works until SIGTERM."""
+    data = tempfile.mkdtemp(prefix="scribetree-gc-worker-")
+    env = {
+        **os.environ,
+        "SCRIBETREE_DATA_DIR": data,
+        "SCRIBETREE_DATABASE_URL": "",
+        "SCRIBETREE_LOG_LEVEL": "INFO",
+        "SCRIBETREE_LOG_JSON": "true",
+    }
+    cli = [sys.executable, "-m", "scribetree.cli"]
+    subprocess.run([*cli, "init"], env=env, check=True, capture_output=True, timeout=180)
+    proc = subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "worker " in line and " started" in line:
+                break
+        frozen = [json.loads(x) for x in lines if "start-up heap frozen" in x]
+        assert frozen and frozen[0]["objects"] > 100_000, lines
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
