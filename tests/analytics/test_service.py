@@ -231,6 +231,23 @@ class TestDocumentMetrics:
         async with db.unit_of_work() as s:
             assert (await analytics.refresh_tenant(s, klass.tenant.id)).documents == 0  # caught up
 
+    async def test_a_refresh_in_one_session_reads_back_what_it_wrote(self, klass: Klass, ctx_for: CtxFor) -> None:
+        """The write phase updates the metrics rows without loading them (one executemany); a row the same session
+        read in its compute phase must not keep the old figures."""
+        w = await Writer.open(await ctx_for(klass.student, klass.tenant), klass.assignment.id, T0)
+        await write_history(w)
+        assert await refresh(klass.tenant.id, w.document_id) == 5
+        await w.send(T0 + timedelta(seconds=900), [ins(len(w.text), " More words")])
+        row_of = select(DocumentMetricsRow).where(DocumentMetricsRow.document_id == w.document_id)
+        async with db.unit_of_work() as s:
+            before = (await s.scalars(row_of)).one()  # held by the session: its compute phase reads it too
+            assert (before.batches, before.words_added) == (5, 7)
+            assert await analytics.refresh_document(s, klass.tenant.id, w.document_id) == 1
+            after = (await s.scalars(row_of)).one()
+            assert after is before and (after.batches, after.words_added, after.text) == (6, 9, w.text)
+        row = await metrics_row(w.document_id)
+        assert (row.batches, row.words_added, row.wm_revision) == (6, 9, 6)
+
 
 class TestAccess:
     async def test_who_sees_what(self, klass: Klass, ctx_for: CtxFor) -> None:

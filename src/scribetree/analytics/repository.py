@@ -62,19 +62,35 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return await self.one_or_none(stmt)
 
-    async def locked(self, document_ids: Sequence[uuid.UUID]) -> list[DocumentMetricsRow]:
-        """The metrics rows of these documents, locked (PostgreSQL; SQLite's writer is single) in document order
-        (two refreshes lock in the same order) and reloaded: what another transaction committed is seen."""
+    async def locked(self, document_ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+        """``(document_id, wm_revision, wm_batch_id)`` of these documents' metrics rows, locked (PostgreSQL;
+        SQLite's writer is single) in document order (two refreshes lock in the same order), as committed."""
         if not document_ids:
             return []
+        m = DocumentMetricsRow
         stmt = (
-            self.base()
-            .where(DocumentMetricsRow.document_id.in_(document_ids))
-            .order_by(DocumentMetricsRow.document_id)
+            select(m.document_id, m.wm_revision, m.wm_batch_id)
+            .where(m.tenant_id == self.tenant_id, m.document_id.in_(document_ids))
+            .order_by(m.document_id)
             .with_for_update()
-            .execution_options(populate_existing=True)
         )
-        return await self.all(stmt)
+        return list((await self.session.execute(stmt)).all())
+
+    async def update_rows(self, values: Sequence[dict[str, Any]]) -> None:
+        """Write ``values`` (each with its ``document_id``) to this tenant's metrics rows: one executemany per set
+        of columns, no ORM objects. Instances of those rows this session holds are expired (reloaded on next read)."""
+        m = DocumentMetricsRow
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for v in values:
+            groups.setdefault(tuple(sorted(v)), []).append(v)
+        stmt = update(m).where(m.tenant_id == self.tenant_id).execution_options(synchronize_session=None)
+        for group in groups.values():
+            await self.session.execute(stmt, group)
+        sync = self.session.sync_session
+        for v in values:
+            instance = sync.identity_map.get(sync.identity_key(m, (v["document_id"],)))
+            if instance is not None:
+                self.session.expire(instance)
 
     async def batches_after(
         self,
