@@ -6,6 +6,7 @@ seen after the epoch check interval."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -167,3 +168,61 @@ async def test_reuse_zero_computes_every_time(
     with statements() as seen:
         await listed(teacher, klass)
     assert list_reads(seen), seen
+
+
+class SlowList:
+    """Wraps ``DocumentService._overview_rows``: counts the lists made and holds each until ``release`` is set, so
+    the requests the test sends meanwhile overlap it; ``fail_first`` makes the first one raise after the wait."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fail_first: bool = False) -> None:
+        self.made, self.fail_first = 0, fail_first
+        self.started, self.release = asyncio.Event(), asyncio.Event()
+        original = service.DocumentService._overview_rows
+
+        async def wrapped(this: service.DocumentService, *args: Any) -> Any:
+            self.made += 1
+            first = self.made == 1
+            self.started.set()
+            await self.release.wait()
+            if first and self.fail_first:
+                raise RuntimeError("the first list failed")
+            return await original(this, *args)
+
+        monkeypatch.setattr(service.DocumentService, "_overview_rows", wrapped)
+
+
+async def test_staff_asking_while_the_list_is_made_share_that_one(
+    klass: Klass, client_for: ClientFor, reuse: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    teacher = await client_for(klass.instructor, klass.tenant)
+    ta = await client_for(klass.ta, klass.tenant)
+    slow = SlowList(monkeypatch)
+    path = f"/api/v1/assignments/{klass.assignment.id}/submissions"
+    first = asyncio.create_task(teacher.get(path))
+    await slow.started.wait()
+    others = [asyncio.create_task(c.get(path)) for c in (ta, teacher, ta)]
+    await asyncio.sleep(0.2)  # they reach the in-flight list and wait for it
+    slow.release.set()
+    answers = [await first, *[await t for t in others]]
+    assert [r.status_code for r in answers] == [200] * 4
+    assert len({r.content for r in answers}) == 1
+    assert slow.made == 1
+
+
+async def test_when_the_list_being_made_fails_the_waiting_staff_make_their_own(
+    klass: Klass, client_for: ClientFor, reuse: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    teacher = await client_for(klass.instructor, klass.tenant)
+    ta = await client_for(klass.ta, klass.tenant)
+    slow = SlowList(monkeypatch, fail_first=True)
+    path = f"/api/v1/assignments/{klass.assignment.id}/submissions"
+    first = asyncio.create_task(teacher.get(path))
+    await slow.started.wait()
+    waiting = asyncio.create_task(ta.get(path))
+    await asyncio.sleep(0.2)
+    slow.release.set()
+    assert (await first).status_code == 500
+    r = await waiting
+    assert r.status_code == 200 and [row["name"] for row in r.json()] == ["Ada Student", "Bea Classmate"]
+    assert slow.made == 2
+    assert service._computing == {}
