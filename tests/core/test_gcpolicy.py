@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 from scribetree.core import gcpolicy
 from scribetree.ops import metrics
@@ -91,16 +92,24 @@ def test_the_worker_command_freezes_its_heap_and_stops_cleanly() -> None:
     cli = [sys.executable, "-m", "scribetree.cli"]
     subprocess.run([*cli, "init"], env=env, check=True, capture_output=True, timeout=180)
     proc = subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:  # in a thread, so that a worker that never says it started cannot hang the suite
         assert proc.stdout is not None
-        lines: list[str] = []
         for line in proc.stdout:
             lines.append(line)
             if "worker " in line and " started" in line:
-                break
+                started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(120), lines
         frozen = [json.loads(x) for x in lines if "start-up heap frozen" in x]
         assert frozen and frozen[0]["objects"] > 100_000, lines
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, out
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    assert proc.returncode == 0, lines
