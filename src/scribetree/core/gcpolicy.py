@@ -30,12 +30,16 @@ log = logging.getLogger("scribetree")
 
 @dataclass
 class Stats:
-    """Since this process started watching: collections, seconds spent in them and the longest, by generation."""
+    """Seconds spent in collections and the longest one, by generation, since this process started watching."""
 
-    collections: list[int] = field(default_factory=lambda: [0, 0, 0])
     seconds: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     longest: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     frozen: int = 0
+
+    @property
+    def collections(self) -> list[int]:
+        """Collections by generation since the process started (the interpreter counts them)."""
+        return [generation["collections"] for generation in gc.get_stats()]
 
 
 stats = Stats()
@@ -83,6 +87,5 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
         return
     took, generation = time.perf_counter() - _started_at, info["generation"]
     _started_at = None
-    stats.collections[generation] += 1
     stats.seconds[generation] += took
     stats.longest[generation] = max(stats.longest[generation], took)
