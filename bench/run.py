@@ -250,7 +250,7 @@ def run_loadgen(
                     **{k: float(v) for k, v in memory_kib(server.proc.pid).items()},
                 }
                 if name.startswith("measure-"):
-                    marks[name]["batch_hist"] = batch_histogram(server.url)  # type: ignore[assignment]
+                    marks[name]["batch_hist"], marks[name]["gc"] = scrape(server.url)  # type: ignore[assignment]
                 if profiler is not None:
                     profiler.on_phase(name, server.proc.pid)
             if time.monotonic() > deadline:
@@ -268,22 +268,43 @@ def run_loadgen(
 BATCH_ROUTE = 'method="POST",route="/api/v1/documents/{document_id}/batches"'
 
 
-def batch_histogram(base_url: str) -> dict[str, float]:
-    """The server's own latency histogram of the batch route (cumulative count per bucket bound, from /metrics):
-    the time from the app receiving a batch to its answer, whatever the load generator's own delays."""
+def scrape(base_url: str) -> tuple[dict[str, float], dict[str, float]]:
+    """From the server's /metrics: its own latency histogram of the batch route (cumulative count per bucket bound:
+    the time from the app receiving a batch to its answer, whatever the load generator's own delays), and its
+    garbage-collector figures (``scribetree_gc_*`` samples by name, core.gcpolicy)."""
     import urllib.request
 
     try:
         with urllib.request.urlopen(base_url + "/metrics", timeout=30) as r:
             text = r.read().decode()
     except OSError:
-        return {}
-    out: dict[str, float] = {}
+        return {}, {}
+    hist: dict[str, float] = {}
+    gc: dict[str, float] = {}
     for line in text.splitlines():
         if line.startswith("scribetree_http_request_duration_seconds_bucket{") and BATCH_ROUTE in line:
             le = line.split('le="', 1)[1].split('"', 1)[0]
-            out[le] = float(line.rsplit(" ", 1)[1])
-    return out
+            hist[le] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("scribetree_gc_"):
+            sample, value = line.rsplit(" ", 1)
+            gc[sample] = float(value)
+    return hist, gc
+
+
+def gc_window(marks: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """Full (generation 2) collections in the measured window, the seconds the server stood still in collections of
+    any generation meanwhile, the longest full collection since start, and the objects frozen at start-up."""
+    a, b = marks.get("measure-start", {}).get("gc"), marks.get("measure-end", {}).get("gc")
+    if not a or not b:
+        return None
+    full = 'scribetree_gc_collections{generation="2"}'
+    paused = sum(b[k] - a.get(k, 0.0) for k in b if k.startswith("scribetree_gc_pause_seconds{"))
+    return {
+        "full_collections": int(b.get(full, 0.0) - a.get(full, 0.0)),
+        "paused_ms": round(paused * 1000, 1),
+        "longest_full_ms": round(b.get('scribetree_gc_longest_pause_seconds{generation="2"}', 0.0) * 1000, 1),
+        "frozen_objects": int(b.get("scribetree_gc_frozen_objects", 0.0)),
+    }
 
 
 def server_latency(marks: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -472,6 +493,8 @@ def measure_app(scenario: str, db: str, plan: Plan, tag: str) -> dict[str, Any]:
         if scenario in ("c", "d"):
             r["server_batch_latency"] = server_latency(marks)
             print("   server-side batch latency:", json.dumps(r["server_batch_latency"]), flush=True)
+            r["gc"] = gc_window(marks)
+            print("   garbage collector:", json.dumps(r["gc"]), flush=True)
             r["timeline"] = lg["main"].get("timeline", [])  # [second, requests, p50 ms, max ms]
             slow = [t for t in r["timeline"] if t[3] > 1000]
             print(

@@ -1,11 +1,12 @@
 """Python's cyclic garbage collector in the long-running processes (``serve``, ``worker``).
 
-After start-up a server holds about 300,000 objects that live as long as the process: modules, classes, the
+After start-up a server holds 200,000-300,000 objects that live as long as the process: modules, classes, the
 routes, SQLAlchemy's mappers, pydantic's validators. Every full collection walks all of them, and the event loop
 answers nobody meanwhile. In bench scenario c (500 students on SQLite) a full collection came about every 5 s and
 took 110-280 ms each time: every request in flight waited that long. ``freeze_startup_heap()`` moves what is alive
 once start-up is over into the collector's permanent generation (``gc.freeze``), which no collection walks; a full
-collection then took 12-50 ms (bench/RESULTS.md). Objects made later are collected as before; a frozen object that
+collection then took 12-50 ms; `bench.run` now reports these figures
+(bench/RESULTS.md). Objects made later are collected as before; a frozen object that
 later dies is still freed by reference counting, only a frozen reference cycle is not (start-up makes few, and
 once).
 
