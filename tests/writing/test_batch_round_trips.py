@@ -1,5 +1,6 @@
-"""A batch's write transaction on PostgreSQL: four round trips (BEGIN, lock and read, the writes, COMMIT), and
-the state read with the lock is never stale, even when the batch waited for that lock.
+"""A batch's write transaction on PostgreSQL: three round trips (BEGIN, lock and read, the writes with COMMIT:
+psycopg's pipeline mode), and the state read with the lock is never stale, even when the batch waited for that
+lock.
 
 Through the async driver every statement is a round trip and a few trips through the event loop; the batch is
 the product's hottest request. ``BatchStore`` with ``combine`` reads the state in the statement that locks the
@@ -10,15 +11,18 @@ network there, and no data-modifying ``WITH``), so the same tests check its coun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg import pq
 from sqlalchemy import Engine, event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scribetree.core import db
+from scribetree.core import cache_epochs, db
 from scribetree.writing import ops
 from scribetree.writing.models import Document
 from tests.factories.writing import batch_body, ins
@@ -104,3 +108,58 @@ async def _until_waiting(n: int) -> None:
                 if (await r.execute(query)).scalar_one() >= n:
                     return
             await asyncio.sleep(0.02)
+
+
+@contextlib.contextmanager
+def protocol_trace(tmp_path: Path) -> Iterator[list[str]]:
+    """PostgreSQL: libpq's own trace of every message the client sends on connections checked out meanwhile."""
+    messages: list[str] = []
+    engine = db.engines().write.sync_engine
+    traced: list[Any] = []
+    out = (tmp_path / "libpq.trace").open("w")
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        pgconn = dbapi_connection.driver_connection.pgconn
+        pgconn.trace(out.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        traced.append(pgconn)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        yield messages
+    finally:
+        event.remove(engine, "checkout", checkout)
+        for pgconn in traced:
+            pgconn.untrace()
+        out.close()
+        # "F <length> <message> ..." for what the client (frontend) sent
+        messages.extend(
+            line.split("\t")[2]
+            for line in (tmp_path / "libpq.trace").read_text().splitlines()
+            if line.startswith("F\t")
+        )
+
+
+async def test_a_batch_is_three_round_trips_on_postgresql(
+    klass: Klass, client_for: ClientFor, session: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each Sync (end of an extended-protocol exchange, or of a pipeline) and each simple Query waits for the
+    server's answer: a round trip. psycopg sends BEGIN and waits for it; then the lock and read; then the writes
+    and COMMIT together (before: COMMIT on its own, 4)."""
+    if db.engines().is_sqlite:
+        pytest.skip("SQLite has no network round trips")
+    monkeypatch.setattr(cache_epochs, "CACHE_EPOCH_CHECK_SECONDS", 3600.0)  # no check of other processes' changes
+    c = await client_for(klass.student, klass.tenant)
+    doc = await open_doc(c, klass.assignment.id)
+    sid = uuid.uuid4()
+    first, text1 = batch_body("", [ins(0, "Hello")], seq=1, base_revision=0, session_id=sid)
+    assert (await send(c, doc["id"], first)).status_code == 200  # warms the sign-in and access caches
+    second, text2 = batch_body(text1, [ins(5, " world")], seq=2, base_revision=1, session_id=sid)
+    with protocol_trace(tmp_path) as sent:
+        r = await send(c, doc["id"], second)
+    assert r.status_code == 200, r.text
+    waits = [m for m in sent if m in ("Sync", "Query")]
+    assert waits == ["Query", "Sync", "Sync"], sent  # BEGIN; lock and read; the writes and COMMIT
+    last = sent[sent.index("Sync") + 1 :]  # the third exchange: the writes, then COMMIT
+    assert last.count("Execute") == 2 and "Sync" in last, sent
+    assert await state(session, doc["id"]) == (text2, 2, ops.content_hash(text2), 2)

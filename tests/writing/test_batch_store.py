@@ -204,3 +204,46 @@ async def test_two_changes_to_one_row_are_both_applied_in_order(
         assert (stored.text, stored.word_count, stored.last_activity_at) == ("second", 7, t0)
         kept = (await r.execute(select(WritingSession).where(WritingSession.id == ws_id))).scalar_one()
         assert (kept.ended_at, kept.active_seconds, kept.batches) == (t0 + timedelta(seconds=2), 2, 2)
+
+
+async def test_a_store_that_commits_keeps_its_writes_whatever_the_request_does_next(
+    klass: Klass, session: AsyncSession
+) -> None:
+    """``commit=True`` (the HTTP batch route: ``run_committed``): the batch is committed with its writes, so a
+    failure later in the request cannot take it back (on PostgreSQL COMMIT goes with the writes; SQLite's
+    writer lane commits its group). Without it, the unit of work's rollback takes the writes back."""
+    doc = await create_document(session, klass.assignment, owner=klass.student, text="Kept")
+    await session.commit()
+    tenant_id, doc_id, author = klass.tenant.id, doc.id, klass.student.id
+
+    def write(commit: bool, seq: int) -> Any:
+        def script(conn: Connection) -> None:
+            store = BatchStore(conn, tenant_id, combine=True, commit=commit)
+            assert store.lock_state(doc_id, sid, author) is not None
+            store.append_batch(
+                document_id=doc_id,
+                session_id=sid,
+                seq=seq,
+                base_revision=0,
+                revision=0,
+                content_hash=ops.content_hash("Kept"),
+                author_user_id=author,
+                ops=[{"kind": "focus", "t": seq, "state": "lost"}],
+                chars_inserted=0,
+                chars_deleted=0,
+                received_at=clock.utcnow(),
+            )
+            store.set_state(doc_id, last_activity_at=clock.utcnow())
+            store.finish()
+
+        return script
+
+    sid = uuid.uuid4()
+    for commit, seq in ((True, 1), (False, 2)):
+        with pytest.raises(RuntimeError):
+            async with db.unit_of_work() as s:
+                await (db.run_committed if commit else db.run_in_transaction)(s, write(commit, seq))
+                raise RuntimeError("the request fails after the batch")
+    async with db.unit_of_work(write=False) as r:
+        seqs = (await r.execute(select(EditBatch.seq).where(EditBatch.document_id == doc_id))).scalars().all()
+    assert seqs == [1]

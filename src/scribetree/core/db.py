@@ -285,7 +285,9 @@ async def run_committed(session: AsyncSession, script: Callable[[Connection], T]
     After-commit hooks added to ``session`` afterwards run at its unit of work's commit as usual.
     When ``session`` is already in a transaction (on SQLite that transaction holds the writer, which the lane
     would wait for) and on PostgreSQL (no single writer), the script runs in ``session``'s transaction
-    instead, committed by its unit of work.
+    instead, committed by its unit of work; on PostgreSQL a script may commit it itself with its last writes
+    (``core.prepared.pipelined``: the batch path's ``BatchStore(commit=True)``, one round trip for both), and the
+    unit of work's commit then finds nothing left to do.
     """
     eng = engines()
     if not eng.is_sqlite or session.in_transaction():

@@ -28,6 +28,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
+from scribetree.core.prepared import can_pipeline, pipelined, prepared
 from scribetree.core.repository import TenantRepository
 from scribetree.identity.models import User
 from scribetree.writing.models import (
@@ -338,7 +339,7 @@ _CHUNKS = (
 _CHUNK_SCOPE = (_chunks.c.tenant_id == bindparam("b_tenant_id"), _chunks.c.document_id == bindparam("b_document_id"))
 _DELETE_ALL_CHUNKS = delete(_chunks).where(*_CHUNK_SCOPE)
 _DELETE_CHUNKS = delete(_chunks).where(*_CHUNK_SCOPE, _chunks.c.ord.in_(bindparam("b_ords", expanding=True)))
-_INSERT_CHUNK = insert(_chunks)
+_INSERT_CHUNK = insert(_chunks).values({n: bindparam(n) for n in ("tenant_id", "document_id", "ord", "text")})
 
 
 @functools.cache
@@ -419,38 +420,65 @@ class BatchStore:
     """The batch path's statements: sync SQLAlchemy Core on one Connection, every statement tenant-scoped.
 
     Sync so the whole write transaction of a batch can run in one step (``core.db.run_in_transaction``). The
-    statements are module constants (built once); a call binds its parameters and executes.
+    statements are module constants (built once), compiled once per dialect and sent on the DB-API cursor
+    (``core.prepared``): a call only binds its parameters and executes.
 
     With ``combine`` on PostgreSQL (the service's batch path), the batch's writes (the batch row, a chunk or two,
     the document's counters, the writing session) are kept until ``flush()`` (or the next read, or a write that
     cannot be combined) and sent as ONE statement: each statement through the async driver is a round trip and a
     few trips through the event loop, so a batch's eight round trips become four (BEGIN, lock and read, writes,
-    COMMIT). Whoever turns ``combine`` on calls ``flush()`` before the transaction commits. SQLite has no
-    data-modifying ``WITH`` and no network: there every write is sent at once, as without ``combine``.
+    COMMIT), and three with ``commit`` (the writes and COMMIT in one, see ``finish()``). Whoever turns ``combine``
+    on calls ``finish()`` (or ``flush()``) before the transaction commits. SQLite has no data-modifying ``WITH``
+    and no network: there every write is sent at once, as without ``combine``.
     """
 
-    def __init__(self, conn: Connection, tenant_id: uuid.UUID, *, combine: bool = False) -> None:
+    def __init__(self, conn: Connection, tenant_id: uuid.UUID, *, combine: bool = False, commit: bool = False) -> None:
         self.conn, self.tenant_id = conn, tenant_id
         self._pending: list[_Write] | None = [] if combine and conn.dialect.name != "sqlite" else None
+        # PostgreSQL through psycopg: with ``commit``, the last writes and COMMIT go in one round trip (``finish()``,
+        # ``core.prepared.pipelined``).
+        self._pipeline = self._pending is not None and can_pipeline(conn)
+        self._commit = commit and self._pipeline
 
     def flush(self) -> None:
         """Send the writes kept so far (``combine``): one statement, however many there are."""
+        self._send(commit=False)
+
+    def finish(self) -> None:
+        """The batch's last writes: send those kept so far; with ``commit`` (the caller's transaction is the batch's
+        own), COMMIT in the same round trip: the caller's unit of work then finds nothing left to commit."""
+        self._send(commit=self._commit)
+
+    def _send(self, *, commit: bool) -> None:
         pending = self._pending
-        if not pending:
+        if not pending and not commit:
             return
         self._pending = []
-        if len(pending) == 1:
-            kind, names, params = pending[0]
-            self.conn.execute(_BUILDERS[kind](names, ""), params)
-            return
-        combined: dict[str, Any] = {}
-        for i, (_, _, params) in enumerate(pending):
-            combined.update({f"w{i}_{k}": v for k, v in params.items()})
-        self.conn.execute(_combined_statement(tuple((kind, names) for kind, names, _ in pending)), combined)
+        statement: Any = None
+        params: dict[str, Any] = {}
+        if len(pending or ()) == 1:
+            kind, names, params = pending[0]  # type: ignore[index]
+            statement = _BUILDERS[kind](names, "")
+        elif pending:
+            for i, (_, _, values) in enumerate(pending):
+                params.update({f"w{i}_{k}": v for k, v in values.items()})
+            statement = _combined_statement(tuple((kind, names) for kind, names, _ in pending))
+        if self._pipeline:
+            sends = [] if statement is None else [(prepared(statement, self.conn.dialect), params)]
+            pipelined(self.conn, sends, commit=commit)
+        elif statement is not None:
+            self._run(statement, params)
+
+    def _run(self, statement: Any, params: dict[str, Any]) -> None:
+        """Execute a statement built once, on the DB-API cursor (``core.prepared``)."""
+        prepared(statement, self.conn.dialect).execute(self.conn, params)
+
+    def _first(self, statement: Any, params: dict[str, Any]) -> Any:
+        return prepared(statement, self.conn.dialect).first(self.conn, params)
 
     def _write(self, kind: str, names: frozenset[str], params: dict[str, Any]) -> None:
         if self._pending is None:
-            self.conn.execute(_BUILDERS[kind](names, ""), params)
+            self._run(_BUILDERS[kind](names, ""), params)
             return
         # PostgreSQL applies only one of two changes to the same row in one statement: such a write waits for
         # the next statement. (The inserts make new rows; the updates name their row by these parameters.)
@@ -468,21 +496,23 @@ class BatchStore:
         self.flush()
         params = {"tenant_id": self.tenant_id, "document_id": document_id, "session_id": session_id, "user_id": user_id}
         if self.conn.dialect.name != "sqlite":
-            row = self.conn.execute(_LOCK_AND_READ, params).first()
+            row = self._first(_LOCK_AND_READ, params)
             if row is None or row.locked_xmin == row.snapshot_xmin:
                 return row
-        return self.conn.execute(_LOCK_STATE, params).first()
+        return self._first(_LOCK_STATE, params)
 
     def by_seq(self, document_id: uuid.UUID, session_id: uuid.UUID, seq: int) -> Row[Any] | None:
         self.flush()
         params = {"tenant_id": self.tenant_id, "document_id": document_id, "session_id": session_id, "seq": seq}
-        return self.conn.execute(_BY_SEQ, params).first()
+        return self._first(_BY_SEQ, params)
 
     def chunks(self, document_id: uuid.UUID) -> list[tuple[int, str]]:
         """``(ord, text)`` of every chunk in order: the whole text (a text-cache miss, a 409's recovery data)."""
         self.flush()
-        rows = self.conn.execute(_CHUNKS, {"tenant_id": self.tenant_id, "document_id": document_id})
-        return [(o, t) for o, t in rows.all()]
+        rows = prepared(_CHUNKS, self.conn.dialect).all(
+            self.conn, {"tenant_id": self.tenant_id, "document_id": document_id}
+        )
+        return [(o, t) for o, t in rows]
 
     def write_chunks(
         self,
@@ -499,32 +529,27 @@ class BatchStore:
         if delete_all or delete_ or insert_:
             self.flush()
         if delete_all:
-            self.conn.execute(_DELETE_ALL_CHUNKS, scope)
+            self._run(_DELETE_ALL_CHUNKS, scope)
         elif delete_:
             self.conn.execute(_DELETE_CHUNKS, {**scope, "b_ords": list(delete_)})
         for ord_, text in update_:
             self._write("chunk", frozenset(), {**scope, "b_ord": ord_, "text": text})
         if insert_:
             self.flush()
-            self.conn.execute(
-                _INSERT_CHUNK,
-                [{"tenant_id": self.tenant_id, "document_id": document_id, "ord": o, "text": t} for o, t in insert_],
-            )
+            rows = [{"tenant_id": self.tenant_id, "document_id": document_id, "ord": o, "text": t} for o, t in insert_]
+            prepared(_INSERT_CHUNK, self.conn.dialect).executemany(self.conn, rows)
 
     def set_state(self, document_id: uuid.UUID, **values: Any) -> None:
-        if self._pending is not None:
-            values = _python_defaults(_docs, values, on_update=True)
+        values = _python_defaults(_docs, values, on_update=True)
         self._write("state", frozenset(values), {"b_tenant_id": self.tenant_id, "b_document_id": document_id, **values})
 
     def append_batch(self, **values: Any) -> None:
-        values["tenant_id"] = self.tenant_id
-        if self._pending is not None:
-            values = _python_defaults(_batches, values, on_update=False)
+        values = _python_defaults(_batches, {**values, "tenant_id": self.tenant_id}, on_update=False)
         self._write("batch", frozenset(values), values)
 
     def add_version(self, **values: Any) -> None:
-        values["tenant_id"] = self.tenant_id
-        self.conn.execute(_insert_statement(_versions, frozenset(values)), values)
+        values = _python_defaults(_versions, {**values, "tenant_id": self.tenant_id}, on_update=False)
+        self._run(_insert_statement(_versions, frozenset(values)), values)
 
     def extend_writing_session(self, ws_id: uuid.UUID, ended_at: Any, **increments: int) -> None:
         """Set ``ended_at`` and add to the counters."""
@@ -533,7 +558,5 @@ class BatchStore:
         self._write("extend_ws", frozenset(increments), params)
 
     def start_writing_session(self, **values: Any) -> None:
-        values["tenant_id"] = self.tenant_id
-        if self._pending is not None:
-            values = _python_defaults(_ws, values, on_update=False)
+        values = _python_defaults(_ws, {**values, "tenant_id": self.tenant_id}, on_update=False)
         self._write("start_ws", frozenset(values), values)

@@ -314,7 +314,7 @@ class DocumentService:
         done = await run(
             session,
             lambda conn: self._write_batch(
-                BatchStore(conn, tenant_id, combine=True), ctx.user_id, document_id, body, parsed
+                BatchStore(conn, tenant_id, combine=True, commit=commit_now), ctx.user_id, document_id, body, parsed
             ),
         )
         if done.layout is not None:
@@ -426,7 +426,7 @@ class DocumentService:
                 state["chars_since_snapshot"] = since
         store.set_state(doc.id, **state)
         self._track_session(store, doc, user_id, applied, now)
-        store.flush()  # the writes above, as one statement on PostgreSQL (see ``BatchStore``)
+        store.finish()  # the writes above, as one statement on PostgreSQL, committed with it (see ``BatchStore``)
         accepted = BatchAccepted(
             document_id=doc.id,
             session_id=body.session_id,
