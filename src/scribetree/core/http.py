@@ -93,7 +93,7 @@ async def finish_request_sessions(request: Request, *, ok: bool) -> None:
                 await db.rollback(write)
     finally:
         for s in {id(x): x for x in (write, read) if x is not None}.values():
-            await s.close()
+            await db.close(s)
         request.state.write_session = None
         request.state.read_session = None
 
