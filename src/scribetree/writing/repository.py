@@ -407,13 +407,26 @@ def _row_of(kind: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
 
 def _python_defaults(table: Table, values: dict[str, Any], *, on_update: bool) -> dict[str, Any]:
     """``values`` plus the Python-side column defaults (``onupdate`` for an UPDATE) of the columns it lacks: a
-    write inside a combined statement gets none from SQLAlchemy, so it binds them itself, as the ORM would."""
+    statement sent on the DB-API cursor (``core.prepared``) gets none from SQLAlchemy, so the store binds them
+    itself, as the ORM would."""
     out = dict(values)
+    for name, make, value in _defaults_of(table, on_update):
+        if name not in out:
+            out[name] = value if make is None else make(None)
+    return out
+
+
+@functools.cache
+def _defaults_of(table: Table, on_update: bool) -> tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]:
+    """``(column, callable or None, value)`` for each column of ``table`` with a Python-side default."""
+    out = []
     for column in table.columns:
         default = column.onupdate if on_update else column.default
-        if column.name not in out and isinstance(default, (ScalarElementColumnDefault, CallableColumnDefault)):
-            out[column.name] = default.arg(None) if isinstance(default, CallableColumnDefault) else default.arg
-    return out
+        if isinstance(default, CallableColumnDefault):
+            out.append((column.name, default.arg, None))
+        elif isinstance(default, ScalarElementColumnDefault):
+            out.append((column.name, None, default.arg))
+    return tuple(out)
 
 
 class BatchStore:
