@@ -58,6 +58,7 @@ from bench import wire
 
 LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 SESSION_COOKIE = "st_session"
+CSRF_COOKIE = "st_csrf"  # core.http: a browser keeps it (the server sets it when a request comes without it)
 PASSWORD = "bench-storm-password-2026"  # bench.seed's
 EMAIL = "user{i:05d}@bench.example.edu"  # bench.seed's
 WORDS = [" evidence", " because", " however", " the argument", " shows", ", which", " therefore", " ÿ—😀 ", " 文字"]
@@ -131,6 +132,7 @@ class User:
     client: Any  # httpx.AsyncClient or wire.Client
     cookie: str | None = None
     csrf: str | None = None
+    csrf_cookie: str | None = None  # the pre-session cookie a browser keeps and sends back with every request
     token: str | None = None
     admin: bool = False
     weights: list[tuple[str, str, int]] = field(default_factory=list)  # (op, path, weight)
@@ -138,7 +140,10 @@ class User:
     def headers(self, *, api: bool) -> dict[str, str]:
         if api and self.token:
             return {"authorization": f"Bearer {self.token}"}
-        return {"cookie": f"{SESSION_COOKIE}={self.cookie}"} if self.cookie else {}
+        if not self.cookie:
+            return {}
+        jar = f"{SESSION_COOKIE}={self.cookie}"
+        return {"cookie": f"{jar}; {CSRF_COOKIE}={self.csrf_cookie}" if self.csrf_cookie else jar}
 
 
 def phase(name: str) -> None:
@@ -208,6 +213,7 @@ class Run:
             return False
         user.cookie = r.cookies.get(SESSION_COOKIE)
         user.csrf = r.json().get("csrf_token")
+        user.csrf_cookie = r.cookies.get(CSRF_COOKIE)
         return bool(user.cookie)
 
     async def create_token(self, user: User) -> None:
@@ -489,7 +495,9 @@ class Run:
             fresh = next((u for u in users if not u.admin and docs.get(u.index) and u.email != a.long_doc_email), None)
             if await self.sign_in("setup", owner) and fresh is not None:
                 long_doc = await self.open_document(owner)
-                new_doc = await self.open_document(User(-2, fresh.email, fresh.client, fresh.cookie, fresh.csrf))
+                new_doc = await self.open_document(
+                    User(-2, fresh.email, fresh.client, fresh.cookie, fresh.csrf, fresh.csrf_cookie)
+                )
                 if long_doc and new_doc:
                     new_doc["session"] = str(uuid.uuid4())
                     long_probe = await self.probe([(owner, long_doc, "long"), (fresh, new_doc, "new")])
