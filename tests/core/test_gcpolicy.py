@@ -14,14 +14,22 @@ import sys
 import tempfile
 import threading
 
+import pytest
+from pydantic import ValidationError
+
 from scribetree.core import gcpolicy
+from scribetree.core.config import Settings
 from scribetree.ops import metrics
 
 # What `scribetree serve` does, up to the moment the app has started: enable() in the command, after_startup() in the
 # app's lifespan. Reports the objects frozen and how long a full collection takes before and after.
 PROBE = """
 import gc, json, sys, time
+import pytest
+from pydantic import ValidationError
+
 from scribetree.core import gcpolicy
+from scribetree.core.config import Settings
 from scribetree.app import create_app
 
 def full_collection_ms():
@@ -38,7 +46,7 @@ if sys.argv[1] == "enable":
 before = full_collection_ms()
 frozen = gcpolicy.after_startup()
 print("@@" + json.dumps({"frozen": frozen, "count": gc.get_freeze_count(), "before": before,
-                         "after": full_collection_ms()}), flush=True)
+                         "after": full_collection_ms(), "thresholds": gc.get_threshold()}), flush=True)
 """
 
 
@@ -56,6 +64,18 @@ def test_a_serving_process_freezes_its_start_up_heap_and_full_collections_get_ch
     assert got["frozen"] == got["count"] > 100_000, got  # the app's modules, routes, mappers, validators
     # a full collection walks none of them any more: several times cheaper (about 10x on the 2-core machine)
     assert got["after"] < got["before"] / 3, got
+
+
+def test_a_serving_process_collects_at_the_configured_thresholds() -> None:
+    assert probe("enable")["thresholds"] == [50_000, 20, 10]  # the default
+    assert probe("enable", SCRIBETREE_GC_THRESHOLDS="[1000, 15, 12]")["thresholds"] == [1000, 15, 12]
+    assert probe("enable", SCRIBETREE_GC_THRESHOLDS="[0, 0, 0]")["thresholds"] == list(gc.get_threshold())
+    assert probe("plain")["thresholds"] == list(gc.get_threshold())  # without the command: the interpreter's own
+
+
+def test_negative_thresholds_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(GC_THRESHOLDS=(-1, 10, 10))
 
 
 def test_nothing_is_frozen_unless_the_command_asks_or_when_the_setting_is_off() -> None:
