@@ -430,7 +430,7 @@ def _defaults_of(table: Table, on_update: bool) -> tuple[tuple[str, Callable[[An
 
 
 class BatchStore:
-    """The batch path's statements: sync SQLAlchemy Core on one Connection, every statement tenant-scoped.
+    """The batch path's statements on one sync Connection, every statement tenant-scoped.
 
     Sync so the whole write transaction of a batch can run in one step (``core.db.run_in_transaction``). The
     statements are module constants (built once), compiled once per dialect and sent on the DB-API cursor
@@ -450,8 +450,7 @@ class BatchStore:
         self._pending: list[_Write] | None = [] if combine and conn.dialect.name != "sqlite" else None
         # PostgreSQL through psycopg: with ``commit``, the last writes and COMMIT go in one round trip (``finish()``,
         # ``core.prepared.pipelined``).
-        self._pipeline = self._pending is not None and can_pipeline(conn)
-        self._commit = commit and self._pipeline
+        self._commit = commit and self._pending is not None and can_pipeline(conn)
 
     def flush(self) -> None:
         """Send the writes kept so far (``combine``): one statement, however many there are."""
@@ -476,9 +475,9 @@ class BatchStore:
             for i, (_, _, values) in enumerate(pending):
                 params.update({f"w{i}_{k}": v for k, v in values.items()})
             statement = _combined_statement(tuple((kind, names) for kind, names, _ in pending))
-        if self._pipeline:
+        if commit:  # PostgreSQL through psycopg only (see __init__): the writes and COMMIT in one round trip
             sends = [] if statement is None else [(prepared(statement, self.conn.dialect), params)]
-            pipelined(self.conn, sends, commit=commit)
+            pipelined(self.conn, sends, commit=True)
         elif statement is not None:
             self._run(statement, params)
 
