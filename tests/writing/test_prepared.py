@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import Connection, Engine, bindparam, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock, db
-from scribetree.core.prepared import Prepared, prepared
+from scribetree.core.prepared import Prepared, can_pipeline, pipelined, prepared
 from scribetree.writing.models import Document, DocumentStatus, EditBatch
 from tests.factories.writing import create_document
 from tests.writing.conftest import Klass
@@ -166,3 +167,40 @@ def test_a_statement_is_prepared_once_per_dialect() -> None:
     assert prepared(DOCUMENT, lite) is prepared(DOCUMENT, lite)
     assert prepared(DOCUMENT, pg) is not prepared(DOCUMENT, lite)
     assert "?" in prepared(DOCUMENT, lite).sql and "%(tenant_id)s" in prepared(DOCUMENT, pg).sql
+
+
+async def test_a_drivers_error_is_raised_as_sqlalchemys_and_nothing_is_kept(
+    klass: Klass, session: AsyncSession
+) -> None:
+    """A duplicate key through the cursor is ``sqlalchemy.exc.IntegrityError``, as through ``Connection.execute``;
+    on PostgreSQL a failed write sent with COMMIT commits nothing."""
+    doc = await create_document(session, klass.assignment, owner=klass.student, text="Hello")
+    await session.commit()
+    values = {
+        "id": uuid.uuid4(),
+        "tenant_id": klass.tenant.id,
+        "document_id": doc.id,
+        "session_id": uuid.UUID(int=9),
+        "seq": 1,
+        "base_revision": 0,
+        "revision": 0,
+        "content_hash": doc.content_hash,
+        "author_user_id": klass.student.id,
+        "ops": [],
+        "chars_inserted": 0,
+        "chars_deleted": 0,
+        "received_at": clock.utcnow(),
+    }
+
+    def twice(conn: Connection) -> None:
+        prepared(INSERT_BATCH, conn.dialect).execute(conn, values)
+        if can_pipeline(conn):
+            pipelined(conn, [(prepared(INSERT_BATCH, conn.dialect), values)], commit=True)
+        else:
+            prepared(INSERT_BATCH, conn.dialect).execute(conn, values)
+
+    with pytest.raises(IntegrityError):
+        await _script(twice)
+    async with db.unit_of_work(write=False) as r:
+        kept = (await r.execute(select(_batches.c.id).where(_batches.c.document_id == doc.id))).all()
+    assert kept == []

@@ -12,7 +12,8 @@ values (tests/core/test_prepared.py compares both).
 The ``before_cursor_execute`` listeners of the connection still run (tests count statements with them). Python
 column defaults are NOT applied here: the caller binds every column it writes (the batch path does, see
 ``writing.repository._python_defaults``). Statements whose SQL is only known per call (``IN`` lists with
-``expanding`` parameters, literal rendering) are refused at preparation: run those through SQLAlchemy.
+``expanding`` parameters, literal rendering) are refused at preparation: run those through SQLAlchemy. A driver's
+error is raised as SQLAlchemy raises it (``IntegrityError`` wrapping it, and so on; a lost connection invalidated).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
@@ -72,6 +74,9 @@ class Prepared:
         try:
             _before(conn, cursor, self.sql, params, many=True)
             cursor.executemany(self.sql, params)
+        except Exception as exc:
+            _raise_as_sqlalchemy(conn, exc, self.sql, params, cursor)
+            raise
         finally:
             cursor.close()
 
@@ -90,6 +95,9 @@ class Prepared:
             _before(conn, cursor, self.sql, params, many=False)
             cursor.execute(self.sql, params)
             return None if fetch is None else fetch(cursor)
+        except Exception as exc:
+            _raise_as_sqlalchemy(conn, exc, self.sql, params, cursor)
+            raise
         finally:
             cursor.close()
 
@@ -140,7 +148,11 @@ def pipelined(
             for c in cursors:
                 await c.close()
 
-    results = conn.connection.dbapi_connection.run_async(send)  # type: ignore[union-attr]
+    try:
+        results = conn.connection.dbapi_connection.run_async(send)  # type: ignore[union-attr]
+    except Exception as exc:
+        _raise_as_sqlalchemy(conn, exc, "; ".join(p.sql for p, _ in sends), [params for _, params in sends], None)
+        raise
     return [None if rows is None else [p._row(r) for r in rows] for (p, _), rows in zip(sends, results, strict=True)]
 
 
@@ -170,3 +182,17 @@ def _before(conn: Connection, cursor: Any, sql: str, params: Any, *, many: bool)
     if listeners:
         for listener in listeners:
             listener(conn, cursor, sql, params, None, many)  # no execution context: SQLAlchemy made none
+
+
+def _raise_as_sqlalchemy(conn: Connection, exc: Exception, sql: str, params: Any, cursor: Any) -> None:
+    """A driver's error as SQLAlchemy would raise it (``IntegrityError``, ``OperationalError``, ... wrapping it), the
+    connection invalidated when the error says it is gone, as ``Connection.execute`` does; other errors unchanged."""
+    dialect = conn.dialect
+    base = dialect.loaded_dbapi.Error
+    if not isinstance(exc, base):
+        return
+    gone = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    wrapped = DBAPIError.instance(sql, params, exc, base, connection_invalidated=gone, dialect=dialect)
+    if gone:
+        conn.invalidate(wrapped)
+    raise wrapped from exc
