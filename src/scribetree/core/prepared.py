@@ -7,7 +7,7 @@ about 11 of a statement's 16 µs (``bench/RESULTS.md``), on PostgreSQL the same 
 :class:`Prepared` keeps what SQLAlchemy would work out per call (the SQL string, the order of its parameters, the
 columns' bind and result processors) and sends the statement through the connection's own DB-API cursor. What
 the database receives is exactly what ``Connection.execute`` would send: the same SQL and the same processed
-values (tests/core/test_prepared.py compares both).
+values (tests/writing/test_prepared.py compares both).
 
 The ``before_cursor_execute`` listeners of the connection still run (tests count statements with them). Python
 column defaults are NOT applied here: the caller binds every column it writes (the batch path does, see
