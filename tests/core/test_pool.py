@@ -7,11 +7,13 @@ app on a pool of exactly one connection, where any such wait fails within second
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from scribetree.core import db
@@ -85,3 +87,74 @@ async def test_release_refuses_a_transaction_that_wrote(engines, session, tenant
         await s.close()
     name = (await session.execute(select(User.display_name).where(User.id == user.id))).scalar_one()
     assert name != "Changed"
+
+
+# ---- PostgreSQL: a pooled connection is pinged only after it sat idle (core.db._ping_when_idle) ---------------
+
+
+@pytest.fixture
+async def own_pool(engines: db.Engines, database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[int]]:
+    """The app's PostgreSQL engines, made afresh for the test; yields the pings sent so far (one entry each)."""
+    if engines.is_sqlite:
+        pytest.skip("SQLite has no network connection to lose and no ping")
+    fresh = db.create_engines(database_url)
+    dialect = fresh.write.sync_engine.dialect
+    pings: list[int] = []
+    real = dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(1)
+        return real(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    db.use_engines(fresh)
+    try:
+        yield pings
+    finally:
+        db.use_engines(engines)
+        await fresh.write.dispose()
+
+
+async def _drop(pid: int, database_url: str) -> None:
+    """What a database restart or failover does to a pooled connection, done from a connection of another pool."""
+    admin = create_async_engine(database_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+    await asyncio.sleep(0.2)
+
+
+async def _backend_pid() -> int:
+    async with db.unit_of_work(write=False) as s:
+        return int((await s.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def test_a_connection_back_in_the_pool_a_moment_ago_is_not_pinged(own_pool: list[int]) -> None:
+    first = await _backend_pid()
+    for _ in range(5):
+        assert await _backend_pid() == first  # the same connection, again and again
+    assert own_pool == []
+
+
+async def test_a_connection_the_database_dropped_while_idle_is_replaced_unseen(
+    own_pool: list[int], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout counts as after a long idle
+    dropped = await _backend_pid()
+    await _drop(dropped, database_url)
+    assert await _backend_pid() != dropped  # pinged, found gone, replaced: the caller saw nothing
+    assert own_pool != []
+
+
+async def test_without_the_ping_a_dropped_connection_fails_its_next_user(
+    own_pool: list[int], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the ping is for (and why one used again within the second is not pinged: it was alive a moment ago)."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    dropped = await _backend_pid()
+    await _drop(dropped, database_url)
+    with pytest.raises(DBAPIError):
+        await _backend_pid()
+    assert await _backend_pid() != dropped  # SQLAlchemy replaced it after the failure

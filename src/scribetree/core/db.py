@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -143,10 +145,40 @@ def create_engines(url: str | None = None) -> Engines:
 
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         return Engines(read=_sqlite_engine(url, writer=False), write=_sqlite_engine(url, writer=True), url=url)
-    engine = create_async_engine(
-        url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=settings.DATABASE_POOL_SIZE, pool_pre_ping=True
-    )
+    engine = create_async_engine(url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=settings.DATABASE_POOL_SIZE)
+    _ping_when_idle(engine)
     return Engines(read=engine, write=engine, url=url)
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for a connection that sat in the pool longer than PING_AFTER_IDLE_SECONDS.
+
+    ``pool_pre_ping`` pings at every checkout: one more round trip for every request on PostgreSQL, each a few trips
+    through a busy event loop. A connection handed back a moment ago is as alive as a ping would show, so only
+    one that waited longer is pinged (a pool such as HikariCP does the same, within 500 ms). A connection the
+    database dropped (a restart, a failover) has waited in the pool since: its ping fails, SQLAlchemy replaces it
+    and marks the pool's older connections invalid, as with ``pool_pre_ping``.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or back in the pool a moment ago
+        dialect = engine.sync_engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection is gone") from exc
+            raise
 
 
 def engines() -> Engines:
