@@ -195,6 +195,35 @@ class TestNotKept:
                 await check_edit(s, ctx, doc_id)
         assert session_reads(seen) and access_reads(seen), seen  # neither answer was kept
 
+    async def test_answers_are_kept_when_only_another_caches_epoch_moved(
+        self, klass: Klass, client_for: ClientFor, engines: db.Engines, epoch_clock: FakeClock
+    ) -> None:
+        """Students opening documents move the submission lists' epoch again and again: a sign-in or an edit-access
+        answer read meanwhile is still kept (it was not, and the caches stayed empty until the openings stopped)."""
+        c = await client_for(klass.student, klass.tenant)
+        doc_id = uuid.UUID((await open_doc(c, klass.assignment.id))["id"])
+        cookie = c.cookies["st_session"]
+        cache_epochs.AUTH.invalidate()  # empty, so what is cached below is what ``old`` read
+        cache_epochs.EDIT_ACCESS.invalidate()
+        old = db.make_session(write=False)
+        try:
+            assert await cache_epochs.settle(old) is True  # this transaction read the epochs ...
+            await other_process(engines, bump("submission_lists"))
+            async with db.unit_of_work(write=False) as s:
+                assert await cache_epochs.settle(s) is True  # ... then a newer read saw another cache's move
+            assert await cache_epochs.settle(old, cache_epochs.SUBMISSION_LISTS) is False
+            ctx = await auth._session_context(old, cookie, RequestMeta())
+            assert ctx is not None
+            await check_edit(old, ctx, doc_id)
+        finally:
+            await old.close()
+        with statements() as seen:
+            async with db.unit_of_work(write=False) as s:
+                ctx = await auth._session_context(s, cookie, RequestMeta())
+                assert ctx is not None
+                await check_edit(s, ctx, doc_id)
+        assert not session_reads(seen) and not access_reads(seen), seen  # both answers were kept
+
     async def test_a_sign_in_without_its_rows_gets_no_time_in_the_cache(
         self, klass: Klass, client_for: ClientFor
     ) -> None:

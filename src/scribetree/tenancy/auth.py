@@ -99,7 +99,7 @@ async def _session_context(session: AsyncSession, cookie: str, meta: RequestMeta
     hit = _contexts.get(key)
     if hit is not None and hit[0] > now and hit[1] == cache_epochs.AUTH.generation:
         return replace(hit[2], meta=meta)  # this request's address and id in audit entries
-    keep = await cache_epochs.settle(session)  # the epochs as of this transaction, read before the context
+    keep = await cache_epochs.settle(session, cache_epochs.AUTH)  # as of this transaction, read before the context
     generation = cache_epochs.AUTH.generation  # taken before reading: a change seen meanwhile makes it stale
     ctx = await access.context_from_session(session, cookie, meta)
     if ctx is not None and keep:

@@ -119,7 +119,7 @@ async def check_edit(session: AsyncSession, ctx: AuthContext, document_id: uuid.
     hit = _edit_ok.get(key)
     if hit is not None and hit[0] > now and hit[1] == cache_epochs.EDIT_ACCESS.generation:
         return
-    keep = await cache_epochs.settle(session)  # the epochs as of this transaction, read before the answer
+    keep = await cache_epochs.settle(session, cache_epochs.EDIT_ACCESS)  # as of this transaction, before the answer
     generation = cache_epochs.EDIT_ACCESS.generation  # taken before reading: a change seen meanwhile makes it stale
     doc = await DocumentRepository(session, ctx.tenant_id).ownership(document_id)
     if doc is None:

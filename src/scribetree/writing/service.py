@@ -849,7 +849,7 @@ class DocumentService:
             shared = await asyncio.shield(pending[1])  # another request is making this list now: its answer
             if shared is not None:
                 return shared
-        keep = await cache_epochs.settle(session)
+        keep = await cache_epochs.settle(session, cache_epochs.SUBMISSION_LISTS)
         generation = cache_epochs.SUBMISSION_LISTS.generation  # before reading: a change seen meanwhile makes it stale
         making: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         if keep:
