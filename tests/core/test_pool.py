@@ -158,3 +158,30 @@ async def test_without_the_ping_a_dropped_connection_fails_its_next_user(
     with pytest.raises(DBAPIError):
         await _backend_pid()
     assert await _backend_pid() != dropped  # SQLAlchemy replaced it after the failure
+
+
+async def test_one_failed_ping_replaces_every_older_connection_of_the_pool(
+    own_pool: list[int], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restart every pooled connection is gone: the first failed ping has the pool replace them all, so
+    the others are not pinged one by one (as with pool_pre_ping)."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    gate = asyncio.Event()
+
+    async def hold() -> int:
+        async with db.unit_of_work(write=False) as s:
+            pid = int((await s.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            await gate.wait()  # both connections are out of the pool at once: two connections
+            return pid
+
+    holding = [asyncio.create_task(hold()) for _ in range(2)]
+    await asyncio.sleep(0.5)
+    gate.set()
+    dropped = {await t for t in holding}
+    assert len(dropped) == 2
+    for pid in dropped:
+        await _drop(pid, database_url)
+    own_pool.clear()
+    now = {await _backend_pid(), await _backend_pid()}
+    assert not now & dropped
+    assert len(own_pool) == 1, own_pool  # the first checkout pinged; the second got a new connection unpinged

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -177,7 +177,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as exc:
             if dialect.is_disconnect(exc, dbapi_connection, None):
-                raise DisconnectionError("the pooled connection is gone") from exc
+                # as pool_pre_ping does: this connection and every older one in the pool are replaced
+                raise InvalidatePoolError("the pooled connection is gone") from exc
             raise
 
 
