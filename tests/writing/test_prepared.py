@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import clock, db
-from scribetree.core.prepared import Prepared, can_pipeline, pipelined, prepared
+from scribetree.core.prepared import Prepared, can_pipeline, prepared, send_and_commit
 from scribetree.writing.models import Document, DocumentStatus, EditBatch
 from tests.factories.writing import create_document
 from tests.writing.conftest import Klass
@@ -195,7 +195,7 @@ async def test_a_drivers_error_is_raised_as_sqlalchemys_and_nothing_is_kept(
     def twice(conn: Connection) -> None:
         prepared(INSERT_BATCH, conn.dialect).execute(conn, values)
         if can_pipeline(conn):
-            pipelined(conn, [(prepared(INSERT_BATCH, conn.dialect), values)], commit=True)
+            send_and_commit(conn, [(prepared(INSERT_BATCH, conn.dialect), values)])
         else:
             prepared(INSERT_BATCH, conn.dialect).execute(conn, values)
 

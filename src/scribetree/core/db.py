@@ -319,7 +319,7 @@ async def run_committed(session: AsyncSession, script: Callable[[Connection], T]
     When ``session`` is already in a transaction (on SQLite that transaction holds the writer, which the lane
     would wait for) and on PostgreSQL (no single writer), the script runs in ``session``'s transaction
     instead, committed by its unit of work; on PostgreSQL a script may commit it itself with its last writes
-    (``core.prepared.pipelined``: the batch path's ``BatchStore(commit=True)``, one round trip for both), and the
+    (``core.prepared.send_and_commit``: the batch path's ``BatchStore(commit=True)``, one round trip for both), and the
     unit of work's commit then finds nothing left to do.
     """
     eng = engines()

@@ -107,53 +107,43 @@ class Prepared:
 
 
 def can_pipeline(conn: Connection) -> bool:
-    """Whether :func:`pipelined` can send on this connection (PostgreSQL through psycopg's async driver)."""
+    """Whether :func:`send_and_commit` can send on this connection (PostgreSQL through psycopg's async driver)."""
     return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and conn.dialect.is_async
 
 
-def pipelined(
-    conn: Connection, items: Sequence[tuple[Prepared, Mapping[str, Any]]], *, commit: bool = False
-) -> list[Any]:
-    """PostgreSQL: send the statements, then COMMIT if asked, in ONE round trip (psycopg's pipeline mode), inside
-    the connection's transaction (begun by an earlier statement or, a round trip of its own, by psycopg here);
-    returns each statement's rows (None for a statement that returns none).
+def send_and_commit(conn: Connection, items: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+    """PostgreSQL: send the statements (for their effect) and COMMIT the connection's transaction, in ONE round trip
+    (psycopg's pipeline mode).
 
     Through the async driver a round trip costs a few trips through the event loop besides the wait: psycopg
     sends COMMIT as a round trip of its own; here it goes with the statements before it. (BEGIN cannot be sent
-    this way: psycopg waits for its answer before anything else, in pipeline mode too.) After a COMMIT here the
+    this way: psycopg waits for its answer before anything else, in pipeline mode too.) After the COMMIT the
     SQLAlchemy transaction stays open in name only: its own commit or rollback then finds nothing to do (psycopg
     sends nothing when the server says no transaction is open). A statement that fails makes the server skip the
     rest (COMMIT included) and raises here; the transaction is then aborted and the unit of work rolls it back.
     """
-    sends = [(p, p.parameters(values)) for p, values in items]
+    sends = [(p.sql, p.parameters(values)) for p, values in items]
     if not conn.in_transaction():
         conn.begin()
-    for p, params in sends:
-        _before(conn, None, p.sql, params, many=False)
-    if commit:
-        _before(conn, None, "COMMIT", None, many=False)
+    for sql, params in [*sends, ("COMMIT", None)]:
+        _before(conn, None, sql, params, many=False)
 
-    async def send(pg: Any) -> list[Any]:
-        cursors = []
-        async with pg.pipeline():  # leaving it sends one Sync and reads every result
-            for p, params in sends:
-                cursor = pg.cursor()
-                await cursor.execute(p.sql, params)
-                cursors.append(cursor)
-            if commit:
-                await pg.cursor().execute("COMMIT", prepare=False)
+    async def send(pg: Any) -> None:
+        cursors = [pg.cursor() for _ in range(len(sends) + 1)]
         try:
-            return [await c.fetchall() if p.row is not None else None for (p, _), c in zip(sends, cursors, strict=True)]
+            async with pg.pipeline():  # leaving it sends one Sync and reads every result
+                for cursor, (sql, params) in zip(cursors, sends, strict=False):
+                    await cursor.execute(sql, params)
+                await cursors[-1].execute("COMMIT", prepare=False)
         finally:
-            for c in cursors:
-                await c.close()
+            for cursor in cursors:
+                await cursor.close()
 
     try:
-        results = conn.connection.dbapi_connection.run_async(send)  # type: ignore[union-attr]
+        conn.connection.dbapi_connection.run_async(send)  # type: ignore[union-attr]
     except Exception as exc:
-        _raise_as_sqlalchemy(conn, exc, "; ".join(p.sql for p, _ in sends), [params for _, params in sends], None)
+        _raise_as_sqlalchemy(conn, exc, "; ".join(sql for sql, _ in sends), [params for _, params in sends], None)
         raise
-    return [None if rows is None else [p._row(r) for r in rows] for (p, _), rows in zip(sends, results, strict=True)]
 
 
 _prepared: dict[tuple[int, str], Prepared] = {}

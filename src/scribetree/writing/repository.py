@@ -28,7 +28,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
-from scribetree.core.prepared import can_pipeline, pipelined, prepared
+from scribetree.core.prepared import can_pipeline, prepared, send_and_commit
 from scribetree.core.repository import TenantRepository
 from scribetree.identity.models import User
 from scribetree.writing.models import (
@@ -398,6 +398,18 @@ def _combined_statement(shape: tuple[tuple[str, frozenset[str]], ...]) -> Select
     return select(literal_column("1")).add_cte(*ctes)
 
 
+def _combined(pending: list[_Write]) -> tuple[UpdateBase | Select[Any], dict[str, Any]]:
+    """The statement and parameters that send the kept writes: the write itself when there is one, else ONE
+    statement for all of them (``_combined_statement``, each write's parameters prefixed ``w<i>_``)."""
+    if len(pending) == 1:
+        kind, names, params = pending[0]
+        return _BUILDERS[kind](names, ""), params
+    combined: dict[str, Any] = {}
+    for i, (_, _, params) in enumerate(pending):
+        combined.update({f"w{i}_{k}": v for k, v in params.items()})
+    return _combined_statement(tuple((kind, names) for kind, names, _ in pending)), combined
+
+
 def _row_of(kind: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """The row an update of ``kind`` changes (its table and key), or None for an insert."""
     if kind in ("batch", "start_ws"):
@@ -449,7 +461,7 @@ class BatchStore:
         self.conn, self.tenant_id = conn, tenant_id
         self._pending: list[_Write] | None = [] if combine and conn.dialect.name != "sqlite" else None
         # PostgreSQL through psycopg: with ``commit``, the last writes and COMMIT go in one round trip (``finish()``,
-        # ``core.prepared.pipelined``).
+        # ``core.prepared.send_and_commit``).
         self._commit = commit and self._pending is not None and can_pipeline(conn)
 
     def flush(self) -> None:
@@ -462,22 +474,12 @@ class BatchStore:
         self._send(commit=self._commit)
 
     def _send(self, *, commit: bool) -> None:
-        pending = self._pending
-        if not pending and not commit:
-            return
-        self._pending = []
-        statement: Any = None
-        params: dict[str, Any] = {}
-        if len(pending or ()) == 1:
-            kind, names, params = pending[0]  # type: ignore[index]
-            statement = _BUILDERS[kind](names, "")
-        elif pending:
-            for i, (_, _, values) in enumerate(pending):
-                params.update({f"w{i}_{k}": v for k, v in values.items()})
-            statement = _combined_statement(tuple((kind, names) for kind, names, _ in pending))
+        pending = self._pending or []
+        if pending:
+            self._pending = []
+        statement, params = _combined(pending) if pending else (None, {})
         if commit:  # PostgreSQL through psycopg only (see __init__): the writes and COMMIT in one round trip
-            sends = [] if statement is None else [(prepared(statement, self.conn.dialect), params)]
-            pipelined(self.conn, sends, commit=True)
+            send_and_commit(self.conn, [] if statement is None else [(prepared(statement, self.conn.dialect), params)])
         elif statement is not None:
             self._run(statement, params)
 
