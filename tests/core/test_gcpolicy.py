@@ -78,6 +78,12 @@ def test_negative_thresholds_are_refused() -> None:
         Settings(GC_THRESHOLDS=(-1, 10, 10))
 
 
+def test_a_young_threshold_of_zero_is_refused_unless_all_are_zero() -> None:
+    with pytest.raises(ValidationError, match="switches Python's garbage collector off"):
+        Settings(GC_THRESHOLDS=(0, 20, 10))
+    assert Settings(GC_THRESHOLDS=(0, 0, 0)).GC_THRESHOLDS == (0, 0, 0)
+
+
 def test_nothing_is_frozen_unless_the_command_asks_or_when_the_setting_is_off() -> None:
     assert probe("tests")["count"] == 0  # create_app() alone, as the tests build it
     assert probe("enable", SCRIBETREE_GC_FREEZE_AT_STARTUP="false")["count"] == 0

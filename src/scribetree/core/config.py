@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     LOG_JSON: bool = True
 
     @model_validator(mode="after")
+    def _refuse_a_collector_switched_off_by_accident(self) -> Settings:
+        young, *_ = self.GC_THRESHOLDS
+        if young == 0 and any(self.GC_THRESHOLDS):
+            raise ValueError(
+                "SCRIBETREE_GC_THRESHOLDS: a first threshold of 0 switches Python's garbage collector off; give it "
+                "a number of objects (e.g. [50000, 20, 10]), or [0, 0, 0] to keep Python's own thresholds"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if Environment.production == self.ENV:
             secret = self.SECRET_KEY.get_secret_value()

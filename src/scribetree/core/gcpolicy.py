@@ -5,10 +5,9 @@ routes, SQLAlchemy's mappers, pydantic's validators. Every full collection walks
 answers nobody meanwhile. In bench scenario c (500 students on SQLite) a full collection came about every 5 s and
 took 110-280 ms each time: every request in flight waited that long. ``freeze_startup_heap()`` moves what is alive
 once start-up is over into the collector's permanent generation (``gc.freeze``), which no collection walks; a full
-collection then took 12-50 ms; `bench.run` now reports these figures
-(bench/RESULTS.md). Objects made later are collected as before; a frozen object that
-later dies is still freed by reference counting, only a frozen reference cycle is not (start-up makes few, and
-once).
+collection then took 12-50 ms (bench/RESULTS.md; `bench.run` prints these figures). Objects made later are collected
+as before; a frozen object that later dies is still freed by reference counting, only a frozen reference cycle is
+not (start-up makes few, and once).
 
 Frozen only where a process runs for hours: ``serve`` and ``worker`` ask for it (``enable()``) before the app starts;
 tests that build the app many times in one process do not. ``SCRIBETREE_GC_FREEZE_AT_STARTUP=false`` turns it off.
