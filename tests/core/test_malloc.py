@@ -1,9 +1,8 @@
-"""core.malloc: with SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB set, `scribetree serve` has glibc return big freed blocks
-to the OS instead of keeping them in its heaps.
+"""core.malloc: `scribetree serve` has glibc return blocks above SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB (argon2's
+19 MiB buffers) to the OS when freed, and keeps smaller ones in its heap as glibc's adaptive thresholds would.
 
 The probe runs `scribetree serve` with uvicorn.run replaced: at the moment it would serve, it allocates and frees a
-20 MiB block three times (the size of argon2's buffer) and reports how much more resident memory the process holds
-afterwards.
+block of PROBE_BLOCK_MIB three times and reports how much more resident memory the process holds afterwards.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from scribetree.core import malloc
 from scribetree.core.config import settings
 
 PROBE = """
-import json, sys
+import json, os, sys
 import uvicorn
 
 def rss_kb():
@@ -31,7 +30,7 @@ def rss_kb():
 def run(*args, **kwargs):
     before = rss_kb()
     for _ in range(3):
-        block = b"x" * (20 << 20)
+        block = b"x" * (int(os.environ["PROBE_BLOCK_MIB"]) << 20)
         del block
     print("@@kept " + json.dumps((rss_kb() - before) / 1024), flush=True)
 
@@ -46,9 +45,16 @@ glibc_only = pytest.mark.skipif(
 )
 
 
-def kept_mb(**env: str) -> float:
+def kept_mb(block_mib: int, **env: str) -> float:
     data = tempfile.mkdtemp(prefix="scribetree-malloc-")
-    full = {**os.environ, "SCRIBETREE_DATA_DIR": data, "SCRIBETREE_DATABASE_URL": "", **env}
+    inherited = {k: v for k, v in os.environ.items() if k != "SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB"}  # the default
+    full = {
+        **inherited,
+        "SCRIBETREE_DATA_DIR": data,
+        "SCRIBETREE_DATABASE_URL": "",
+        "PROBE_BLOCK_MIB": str(block_mib),
+        **env,
+    }
     r = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=full, timeout=180)
     assert r.returncode == 0, r.stderr
     (line,) = [line for line in r.stdout.splitlines() if line.startswith("@@kept ")]
@@ -57,13 +63,18 @@ def kept_mb(**env: str) -> float:
 
 class TestServe:
     @glibc_only
-    def test_with_a_threshold_freed_big_blocks_go_back_to_the_os(self) -> None:
-        assert kept_mb(SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB="128") < 5
+    def test_by_default_a_freed_argon2_sized_block_goes_back_to_the_os(self) -> None:
+        assert kept_mb(20) < 5
 
     @glibc_only
-    def test_by_default_glibc_keeps_them(self) -> None:
-        """The default is glibc's own threshold (its p95 cost under load: core/malloc.py)."""
-        assert kept_mb() > 15
+    def test_by_default_smaller_blocks_stay_in_the_heap(self) -> None:
+        """The trim threshold is raised with the mmap threshold: a freed 4 MiB block is kept for the next one, as
+        glibc's adaptive thresholds would, instead of the heap shrinking and regrowing at every large free."""
+        assert kept_mb(4) > 3
+
+    @glibc_only
+    def test_turned_off_glibc_keeps_the_big_blocks(self) -> None:
+        assert kept_mb(20, SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB="0") > 15
 
 
 class TestConfigure:
@@ -74,3 +85,18 @@ class TestConfigure:
     def test_does_nothing_when_turned_off(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(settings, "MALLOC_MMAP_THRESHOLD_KB", 0)
         assert malloc.configure() == {}
+
+    @glibc_only
+    def test_sets_the_trim_threshold_at_twice_the_mmap_threshold(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(settings, "MALLOC_MMAP_THRESHOLD_KB", 8 * 1024)
+        assert malloc.configure() == {"M_MMAP_THRESHOLD": 8 << 20, "M_TRIM_THRESHOLD": 16 << 20}
+
+    @glibc_only
+    def test_warns_when_argon2_buffers_would_stay_under_the_threshold(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        monkeypatch.setattr(settings, "ARGON2_MEMORY_KIB", 12 * 1024)
+        monkeypatch.setattr(settings, "MALLOC_MMAP_THRESHOLD_KB", 16 * 1024)
+        with caplog.at_level("WARNING", logger="scribetree"):
+            malloc.configure()
+        assert "below SCRIBETREE_ARGON2_MEMORY_KIB" in caplog.text

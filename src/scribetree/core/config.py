@@ -81,10 +81,11 @@ class Settings(BaseSettings):
     PASSWORD_HASH_NICENESS: int = Field(default=10, ge=0, le=19)
     # password checks in progress at once per process; more sign-ins wait in line holding nothing
     SIGNIN_CONCURRENCY: int = Field(default=4, ge=1, le=256)
-    # > 0: `serve` has glibc mmap blocks above this size and unmap them when freed, so argon2's 19 MiB buffers go
-    # back to the OS after a sign-in burst (core/malloc.py): about 35 MB less peak RSS, but in bench/RESULTS.md a
-    # worse p95 under load, so it is for memory-bound deployments to choose. 0: glibc's own (adaptive) threshold.
-    MALLOC_MMAP_THRESHOLD_KB: int = Field(default=0, ge=0, le=32768)
+    # > 0: `serve` has glibc mmap blocks above this size and unmap them when freed, and trim its heaps at twice it,
+    # so argon2's buffers (ARGON2_MEMORY_KIB; keep this below it) go back to the OS after a sign-in burst instead of
+    # staying in the hashing threads' heaps (core/malloc.py; ~33 MB less peak RSS in bench/RESULTS.md). 0: glibc's
+    # own adaptive thresholds.
+    MALLOC_MMAP_THRESHOLD_KB: int = Field(default=16 * 1024, ge=0, le=32 * 1024)
     # `serve` and `worker` move their start-up objects out of the garbage collector's way once started, so a full
     # collection stops the event loop for tens of ms instead of hundreds (core/gcpolicy.py)
     GC_FREEZE_AT_STARTUP: bool = True

@@ -3,14 +3,15 @@
 Left alone, glibc raises its mmap threshold to the largest block freed so far (up to 32 MiB) and its trim threshold
 to twice that (mallopt(3), "M_MMAP_THRESHOLD"). After the first sign-in, each argon2 hash takes its 19 MiB buffer
 (m=19456 KiB) from the hashing thread's heap instead of mmapping it, and a heap keeps up to twice that free: with two
-hashing threads, a process held about 40 MB more for the rest of its life. Setting the threshold turns the dynamic
-adjustment off: blocks above it are mmapped and unmapped when freed. Objects of up to 512 bytes are not affected
-(pymalloc serves them from its own arenas); a larger block above the threshold costs an mmap and a munmap.
+hashing threads, a process held about 35 MB more for the rest of its life.
 
-Off by default (``SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB=0`` leaves glibc's defaults alone): in bench scenario c on
-SQLite, runs with a fixed threshold (128 KiB to 16 MiB) kept 30-35 MB less peak RSS but had a median p95 of 99 ms
-against 41 ms without (11 and 10 runs, bench/RESULTS.md). A deployment short of memory can turn it on (128).
-Linux with glibc only; elsewhere (macOS, musl) ``configure()`` does nothing.
+``configure()`` fixes the mmap threshold (``SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB``, default 16 MiB, below argon2's
+buffer) and the trim threshold at twice it: the values glibc's own adjustment would have reached, so every other
+allocation is served as before, and only blocks above the threshold (argon2's) are mmapped and unmapped when freed.
+Fixing the mmap threshold alone, as this module did at first, leaves the trim threshold at its 128 KiB default: the
+main heap then shrinks and regrows at every large free, which cost latency under load (bench/RESULTS.md).
+
+``0`` leaves glibc's defaults alone. Linux with glibc only; elsewhere (macOS, musl) ``configure()`` does nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from scribetree.core.config import settings
 
 log = logging.getLogger("scribetree")
 
-M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+M_TRIM_THRESHOLD = -1  # glibc's malloc.h
+M_MMAP_THRESHOLD = -3
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -39,7 +41,17 @@ def configure() -> dict[str, int]:
     libc = _glibc() if threshold else None
     if libc is None:
         return {}
-    if libc.mallopt(ctypes.c_int(M_MMAP_THRESHOLD), ctypes.c_int(threshold)) != 1:
-        log.warning("mallopt refused the mmap threshold", extra={"threshold": threshold})
-        return {}
-    return {"M_MMAP_THRESHOLD": threshold}
+    if settings.MALLOC_MMAP_THRESHOLD_KB > settings.ARGON2_MEMORY_KIB:
+        log.warning(
+            "the malloc mmap threshold is above argon2's buffer: the hashing threads' heaps will keep it after a "
+            "sign-in; set SCRIBETREE_MALLOC_MMAP_THRESHOLD_KB below SCRIBETREE_ARGON2_MEMORY_KIB",
+            extra={"threshold_kib": settings.MALLOC_MMAP_THRESHOLD_KB, "argon2_kib": settings.ARGON2_MEMORY_KIB},
+        )
+    wanted = {"M_MMAP_THRESHOLD": (M_MMAP_THRESHOLD, threshold), "M_TRIM_THRESHOLD": (M_TRIM_THRESHOLD, 2 * threshold)}
+    done = {}
+    for name, (param, value) in wanted.items():
+        if libc.mallopt(ctypes.c_int(param), ctypes.c_int(value)) != 1:
+            log.warning("mallopt refused a setting", extra={"param": name, "value": value})
+            continue
+        done[name] = value
+    return done
