@@ -5,33 +5,18 @@ request (sign-out, sign-out everywhere, a deactivated membership)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.identity.service import identity
 from scribetree.tenancy.models import Membership, MembershipStatus
 from tests.factories.writing import batch_body, ins
+from tests.sql_log import statements
 from tests.writing.conftest import ClientFor, Klass
 from tests.writing.test_documents_api import open_doc, send
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(" ".join(statement.split()))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 class Typist:

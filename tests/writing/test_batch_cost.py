@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.core import db
@@ -19,24 +17,9 @@ from scribetree.core.config import settings
 from scribetree.writing import ops
 from scribetree.writing.models import DocumentVersion, EditBatch, VersionKind
 from tests.factories.writing import batch_body, create_document, ins
+from tests.sql_log import statements
 from tests.writing.conftest import ClientFor, Klass
 from tests.writing.test_documents_api import send
-
-
-@contextmanager
-def statements(engines: db.Engines) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(" ".join(statement.split()))
-
-    # Every engine: the batch path's write transaction runs on SQLite through a sync engine lent the writer's
-    # connection (core.db.run_in_transaction), besides the app's read and write engines.
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def shape(sql: str) -> str:
@@ -90,7 +73,7 @@ class TestBatchCost:
             ("long", other_assignment_doc, 3001, long_text),
         ):
             body, _ = batch_body(text, [ins(len(text), " and more")], seq=seq, base_revision=0, session_id=sid)
-            with statements(engines) as seen:
+            with statements() as seen:
                 r = await send(c, str(doc.id), body)
             assert r.status_code == 200, r.text
             runs[name] = seen
@@ -120,7 +103,7 @@ class TestBatchCost:
 
         # The next batch finds the text in the process's cache: no chunk is read, nothing grows.
         body, _ = batch_body(long_text + " and more", [ins(0, "So ")], seq=3002, base_revision=1, session_id=sid)
-        with statements(engines) as again:
+        with statements() as again:
             r = await send(c, str(other_assignment_doc.id), body)
         assert r.status_code == 200 and r.json()["revision"] == 2, r.text
         assert not [s for s in again if s.startswith("SELECT") and "FROM document_chunks" in s], again
@@ -150,7 +133,7 @@ class TestListsDoNotGrowQueries:
         staff = await client_for(klass.instructor, klass.tenant)
         path = f"/api/v1/assignments/{klass.assignment.id}/submissions"
         await staff.get(path)  # warm up the client's session
-        with statements(engines) as few:
+        with statements() as few:
             assert (await staff.get(path)).status_code == 200
         for n in range(6):
             student = await create_course_member(session, klass.course, klass.tenant)
@@ -159,13 +142,13 @@ class TestListsDoNotGrowQueries:
             if n % 2:
                 await create_submission(session, doc, student)
         await session.commit()
-        with statements(engines) as many:
+        with statements() as many:
             r = await staff.get(path)
         assert r.status_code == 200 and len(r.json()) == 8
         assert len(many) == len(few), many
 
         versions_path = f"/api/v1/documents/{doc.id}/versions"
-        with statements(engines) as one:
+        with statements() as one:
             assert len((await staff.get(versions_path)).json()) == 2
         for n in range(5):
             session.add(
@@ -181,6 +164,6 @@ class TestListsDoNotGrowQueries:
                 )
             )
         await session.commit()
-        with statements(engines) as more:
+        with statements() as more:
             assert len((await staff.get(versions_path)).json()) == 7
         assert len(more) == len(one)

@@ -4,30 +4,15 @@ access in this process (removed from the roster, assignment unpublished) takes e
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import Engine, event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.courses.models import Assignment
 from tests.factories.writing import batch_body, ins
+from tests.sql_log import statements
 from tests.writing.conftest import ClientFor, Klass
 from tests.writing.test_documents_api import open_doc, send
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(" ".join(statement.split()))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 class Typist:
