@@ -7,8 +7,8 @@
 - Folding hands the event loop back between slices of batches, and measures a long text's style off the loop.
 
 The interleavings are made deterministic by running the other party from inside the compute phase (a wrapped
-``MetricsRepository.batches_after``), under ``asyncio.wait_for`` with a generous limit: a writer that waits
-for the catch-up would wait forever, and the test fails at the limit instead of hanging.
+``MetricsRepository.batches_after`` or ``batches_after_many``), under ``asyncio.wait_for`` with a generous limit:
+a writer that waits for the catch-up would wait forever, and the test fails at the limit instead of hanging.
 """
 
 from __future__ import annotations
@@ -35,19 +35,23 @@ LIMIT = 30.0  # seconds; only reached when something waits for a lock it will ne
 
 
 def during_compute(monkeypatch: pytest.MonkeyPatch, act: Callable[[], Awaitable[Any]]) -> list[Any]:
-    """Run ``act`` once, right after the first page of batches is read (the middle of a compute phase);
-    returns the list its result is appended to."""
-    original = MetricsRepository.batches_after
+    """Run ``act`` once, right after the first batches are read (the middle of a compute phase: a document's
+    page, or a slice's batches read together by the periodic catch-up); returns the list its result is appended
+    to."""
     done: list[Any] = []
 
-    async def batches_after(self: MetricsRepository, *args: Any, **kwargs: Any) -> Any:
-        page = await original(self, *args, **kwargs)
-        if not done:
-            done.append(None)  # first: ``act`` may refresh too, and so read batches
-            done[0] = await asyncio.wait_for(act(), LIMIT)
-        return page
+    def after_first_read(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def read(self: MetricsRepository, *args: Any, **kwargs: Any) -> Any:
+            page = await original(self, *args, **kwargs)
+            if not done:
+                done.append(None)  # first: ``act`` may refresh too, and so read batches
+                done[0] = await asyncio.wait_for(act(), LIMIT)
+            return page
 
-    monkeypatch.setattr(MetricsRepository, "batches_after", batches_after)
+        return read
+
+    for name in ("batches_after", "batches_after_many"):
+        monkeypatch.setattr(MetricsRepository, name, after_first_read(getattr(MetricsRepository, name)))
     return done
 
 

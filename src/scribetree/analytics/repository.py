@@ -7,11 +7,11 @@ document's watermark, and aggregates that use the indexes those tables already h
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.models import AiExchange, AiReflection
@@ -35,6 +35,33 @@ DOC_COLUMNS = (
 )
 
 
+BATCH_COLUMNS = (
+    EditBatch.id,
+    EditBatch.revision,
+    EditBatch.base_revision,
+    EditBatch.received_at,
+    EditBatch.author_user_id,
+    EditBatch.ops,
+)
+
+
+def _after(
+    document_id: uuid.UUID, revision: int, received_at: datetime | None, batch_id: uuid.UUID | None
+) -> ColumnElement[bool]:
+    """A document's batches after the watermark ``(revision, received_at, id)`` (all of them without one)."""
+    if batch_id is None or received_at is None:
+        return EditBatch.document_id == document_id
+    return and_(
+        EditBatch.document_id == document_id,
+        EditBatch.revision >= revision,
+        or_(
+            EditBatch.revision > revision,
+            EditBatch.received_at > received_at,
+            and_(EditBatch.received_at == received_at, EditBatch.id > batch_id),
+        ),
+    )
+
+
 class MetricsRepository(TenantRepository[DocumentMetricsRow]):
     model = DocumentMetricsRow
 
@@ -55,6 +82,24 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
             .where(Document.tenant_id == self.tenant_id, Document.id == document_id)
         )
         return (await self.session.execute(stmt)).first()
+
+    async def document_rows(self, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+        """``document_row`` of many documents, by id, in one statement (missing ones are left out)."""
+        if not document_ids:
+            return {}
+        stmt = (
+            select(*DOC_COLUMNS, Assignment.course_id)
+            .join(Assignment, and_(Assignment.id == Document.assignment_id, Assignment.tenant_id == self.tenant_id))
+            .where(Document.tenant_id == self.tenant_id, Document.id.in_(document_ids))
+        )
+        return {r.id: r for r in (await self.session.execute(stmt)).all()}
+
+    async def get_many(self, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DocumentMetricsRow]:
+        """The metrics rows of many documents, by document id, in one statement (documents without one left out)."""
+        if not document_ids:
+            return {}
+        stmt = self.base().where(DocumentMetricsRow.document_id.in_(document_ids))
+        return {r.document_id: r for r in await self.all(stmt)}
 
     async def get(self, document_id: uuid.UUID, *, for_update: bool = False) -> DocumentMetricsRow | None:
         stmt = self.base().where(DocumentMetricsRow.document_id == document_id)
@@ -102,26 +147,37 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
     ) -> Sequence[Row[Any]]:
         """Batches after the watermark ``(revision, received_at, id)``, in the order the batch path applied them
         (one range of the ``(document_id, revision)`` index)."""
-        cols = (
-            EditBatch.id,
-            EditBatch.revision,
-            EditBatch.base_revision,
-            EditBatch.received_at,
-            EditBatch.author_user_id,
-            EditBatch.ops,
+        stmt = (
+            select(*BATCH_COLUMNS)
+            .where(EditBatch.tenant_id == self.tenant_id, _after(document_id, revision, received_at, batch_id))
+            .order_by(EditBatch.revision, EditBatch.received_at, EditBatch.id)
+            .limit(limit)
         )
-        stmt = select(*cols).where(EditBatch.tenant_id == self.tenant_id, EditBatch.document_id == document_id)
-        if batch_id is not None and received_at is not None:
-            stmt = stmt.where(
-                EditBatch.revision >= revision,
-                or_(
-                    EditBatch.revision > revision,
-                    EditBatch.received_at > received_at,
-                    and_(EditBatch.received_at == received_at, EditBatch.id > batch_id),
-                ),
-            )
-        stmt = stmt.order_by(EditBatch.revision, EditBatch.received_at, EditBatch.id).limit(limit)
         return (await self.session.execute(stmt)).all()
+
+    async def batches_after_many(
+        self, marks: Mapping[uuid.UUID, tuple[int, datetime | None, uuid.UUID | None]], limit: int
+    ) -> tuple[dict[uuid.UUID, list[Row[Any]]], set[uuid.UUID]]:
+        """``batches_after`` of many documents, each after its own watermark in ``marks``, in one statement of at
+        most ``limit`` rows. Returns the batches by document and the documents whose list is complete: all of
+        them unless the limit cut the result, and then those before the last one it reached (rows come ordered
+        by document first)."""
+        if not marks:
+            return {}, set()
+        stmt = (
+            select(EditBatch.document_id, *BATCH_COLUMNS)
+            .where(EditBatch.tenant_id == self.tenant_id, or_(*(_after(d, *mark) for d, mark in marks.items())))
+            .order_by(EditBatch.document_id, EditBatch.revision, EditBatch.received_at, EditBatch.id)
+            .limit(limit)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        by_document: dict[uuid.UUID, list[Row[Any]]] = {}
+        for r in rows:
+            by_document.setdefault(r.document_id, []).append(r)
+        if len(rows) < limit:
+            return by_document, set(marks)
+        reached = list(by_document)  # in the statement's order
+        return by_document, set(reached[:-1])
 
     async def stale_document_ids(self, limit: int) -> list[uuid.UUID]:
         """Documents with activity after their watermark (or none folded yet), oldest activity first."""

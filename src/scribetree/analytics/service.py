@@ -65,6 +65,8 @@ PAGE = 500  # batches read per statement while catching up
 CATCH_UP_MAX_BATCHES = 5000  # per document and call; the periodic job carries on from there
 TENANT_MAX_DOCUMENTS = 500  # documents caught up per tenant job run (the next run takes the rest)
 TENANT_MAX_BATCHES = 20_000  # batches folded per tenant job run (about 2 s of one core), then a new job goes on
+READ_SLICE = 100  # documents whose rows and new batches the periodic catch-up reads in one statement each
+READ_SLICE_BATCHES = 2_000  # rows at most in that statement; the documents it did not reach read page by page
 FOLD_SLICE = 64  # batches folded between two hand-backs of the event loop (a few ms of CPU at most)
 STYLE_THREAD_CHARS = 4_000  # longer texts get their style measured on a worker thread (about 1 ms / 1,000 chars)
 STUDENT = CourseRole.student
@@ -193,6 +195,37 @@ class _Doc:
 _STATE_FIELDS = tuple(metrics.State().values())
 
 
+def _state_of(row: DocumentMetricsRow | None) -> metrics.State:
+    """The folded state a document's metrics row holds (a new state without one)."""
+    if row is None:
+        return metrics.State()
+    state = metrics.State(**{k: getattr(row, k) for k in _STATE_FIELDS})
+    state.gaps = dict(state.gaps or {})
+    return state
+
+
+@dataclass(slots=True)
+class _Known:
+    """What the periodic catch-up reads of a slice of documents together (three statements for ``READ_SLICE``
+    documents instead of three per document): the document, its metrics row, and its batches after the row's
+    watermark when all of them were read (``None``: ``_compute`` reads them page by page)."""
+
+    doc: Row[Any] | None
+    row: DocumentMetricsRow | None
+    batches: list[Row[Any]] | None
+
+    @classmethod
+    async def of(cls, repo: MetricsRepository, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Known]:
+        docs = await repo.document_rows(document_ids)  # read before the batches, as _compute does
+        rows = await repo.get_many(list(docs))
+        marks = {}
+        for d in docs:
+            s = _state_of(rows.get(d))
+            marks[d] = (s.wm_revision, s.wm_received_at, s.wm_batch_id)
+        batches, complete = await repo.batches_after_many(marks, READ_SLICE_BATCHES)
+        return {d: cls(docs.get(d), rows.get(d), batches.get(d, []) if d in complete else None) for d in document_ids}
+
+
 @dataclass(slots=True)
 class _Ai:
     """The AI partner use of some documents: their exchanges and reflections (rows of the repository), by
@@ -296,17 +329,24 @@ class AnalyticsService:
         max_documents = TENANT_MAX_DOCUMENTS if max_documents is None else max_documents
         max_batches = TENANT_MAX_BATCHES if max_batches is None else max_batches
         read = read_session or session
-        stale = await MetricsRepository(read, tenant_id).stale_document_ids(max_documents)
+        repo = MetricsRepository(read, tenant_id)
+        stale = await repo.stale_document_ids(max_documents)
         computed: list[_Computed] = []
         visited = batches = 0
-        for document_id in stale:
+        for first in range(0, len(stale), READ_SLICE):
             if batches >= max_batches:
                 break
-            visited += 1
-            found = await self._compute(read, tenant_id, document_id, max_batches - batches)
-            if found is not None:
-                computed.append(found)
-                batches += found.folded
+            read_together = await _Known.of(repo, stale[first : first + READ_SLICE])
+            for document_id in stale[first : first + READ_SLICE]:
+                if batches >= max_batches:
+                    break
+                visited += 1
+                found = await self._compute(
+                    read, tenant_id, document_id, max_batches - batches, known=read_together[document_id]
+                )
+                if found is not None:
+                    computed.append(found)
+                    batches += found.folded
         await self._end_reads(session, read_session)
         written = await self._write(session, tenant_id, computed)
         more = batches >= max_batches or visited < len(stale) or len(stale) == max_documents
@@ -320,35 +360,46 @@ class AnalyticsService:
             await db.release(read_session)
 
     async def _compute(
-        self, read: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID, limit: int
+        self,
+        read: AsyncSession,
+        tenant_id: uuid.UUID,
+        document_id: uuid.UUID,
+        limit: int,
+        *,
+        known: _Known | None = None,
     ) -> _Computed | None:
         """The compute phase for one document: its figures after folding up to ``limit`` new batches, in memory.
+        ``known``: what ``refresh_tenant`` already read of it along with other documents.
 
         The document row is read before the batches, so ``seen_activity_at`` never claims a batch not folded."""
         repo = MetricsRepository(read, tenant_id)
-        doc = await repo.document_row(document_id)
+        doc = known.doc if known is not None else await repo.document_row(document_id)
         if doc is None:
             return None
-        row = await repo.get(document_id)
-        state, start, style_revision = metrics.State(), None, None
+        row = known.row if known is not None else await repo.get(document_id)
+        state, start, style_revision = _state_of(row), None, None
         if row is not None:
-            state = metrics.State(**{k: getattr(row, k) for k in _STATE_FIELDS})
-            state.gaps = dict(state.gaps or {})
             start, style_revision = (row.wm_revision, row.wm_batch_id), row.style_revision
         days: dict[tuple[uuid.UUID, date], metrics.DayDelta] = {}
         texts: dict[int, str] = {}
         folded = 0
         complete = False
+        read_before = known.batches if known is not None else None
         while (want := min(PAGE, limit - folded)) > 0:
-            page = await repo.batches_after(
-                document_id, state.wm_revision, state.wm_received_at, state.wm_batch_id, want
-            )
+            if read_before is not None:  # every batch after the watermark: the first page, and maybe the last
+                page, last = read_before[:want], len(read_before) <= want
+                read_before = None
+            else:
+                page = await repo.batches_after(
+                    document_id, state.wm_revision, state.wm_received_at, state.wm_batch_id, want
+                )
+                last = len(page) < want
             pending = [
                 metrics.BatchIn(b.id, b.revision, b.base_revision, b.received_at, b.author_user_id, b.ops) for b in page
             ]
             await self._fold(repo, document_id, state, pending, days, texts)
             folded += len(page)
-            if len(page) < want:
+            if last:
                 complete = True
                 break
         if complete and doc.revision > state.wm_revision:
