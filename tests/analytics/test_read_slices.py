@@ -133,3 +133,22 @@ class TestBatchesAfterMany:
             assert complete == set(reached[:-1])
             for d in complete:
                 assert [r.id for r in cut[d]] == [r.id for r in expected[d]]
+
+    async def test_one_statement_shape_for_a_few_sizes_of_slice(
+        self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
+    ) -> None:
+        """Three documents (one with a watermark) and four (none): the same SQL, so SQLAlchemy compiles it once
+        (its cache is keyed by the statement's shape, and each number of conditions would be a new one)."""
+        writers = await class_writing(session, klass, ctx_for, 4)
+        async with db.unit_of_work(write=False) as s:
+            repo = MetricsRepository(s, klass.tenant.id)
+            first = (await repo.batches_after(writers[0].document_id, 0, None, None, 1))[0]
+            three = {w.document_id: (0, None, None) for w in writers[1:]}
+            three[writers[0].document_id] = (first.revision, first.received_at, first.id)
+            four = {w.document_id: (0, None, None) for w in writers}
+            with statements() as seen:
+                found_three, _ = await repo.batches_after_many(three, 100)
+                found_four, _ = await repo.batches_after_many(four, 100)
+        assert len(seen) == 2 and seen[0] == seen[1]
+        assert sum(map(len, found_three.values())) == 3 + 4 + 5 + 6 - 1
+        assert sum(map(len, found_four.values())) == 3 + 4 + 5 + 6

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, or_, select, update
@@ -45,12 +45,16 @@ BATCH_COLUMNS = (
 )
 
 
+NO_MARK = (-1, datetime(1970, 1, 1, tzinfo=UTC), uuid.UUID(int=0))  # before every batch: revisions start at 1
+
+
 def _after(
     document_id: uuid.UUID, revision: int, received_at: datetime | None, batch_id: uuid.UUID | None
 ) -> ColumnElement[bool]:
-    """A document's batches after the watermark ``(revision, received_at, id)`` (all of them without one)."""
+    """A document's batches after the watermark ``(revision, received_at, id)`` (all of them without one). One
+    shape with or without a watermark, so the statements built of it are compiled once (SQLAlchemy's cache)."""
     if batch_id is None or received_at is None:
-        return EditBatch.document_id == document_id
+        revision, received_at, batch_id = NO_MARK
     return and_(
         EditBatch.document_id == document_id,
         EditBatch.revision >= revision,
@@ -164,9 +168,13 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
         by document first)."""
         if not marks:
             return {}, set()
+        # A power of two of conditions (the last one repeated): a few statement shapes for SQLAlchemy's compiled
+        # cache and PostgreSQL's prepared statements, not one per number of documents.
+        conditions = [_after(d, *mark) for d, mark in marks.items()]
+        conditions += conditions[-1:] * ((1 << (len(conditions) - 1).bit_length()) - len(conditions))
         stmt = (
             select(EditBatch.document_id, *BATCH_COLUMNS)
-            .where(EditBatch.tenant_id == self.tenant_id, or_(*(_after(d, *mark) for d, mark in marks.items())))
+            .where(EditBatch.tenant_id == self.tenant_id, or_(*conditions))
             .order_by(EditBatch.document_id, EditBatch.revision, EditBatch.received_at, EditBatch.id)
             .limit(limit)
         )
