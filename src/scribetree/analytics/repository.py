@@ -6,12 +6,13 @@ document's watermark, and aggregates that use the indexes those tables already h
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.models import AiExchange, AiReflection
@@ -48,13 +49,13 @@ BATCH_COLUMNS = (
 NO_MARK = (-1, datetime(1970, 1, 1, tzinfo=UTC), uuid.UUID(int=0))  # before every batch: revisions start at 1
 
 
-def _after(
-    document_id: uuid.UUID, revision: int, received_at: datetime | None, batch_id: uuid.UUID | None
-) -> ColumnElement[bool]:
-    """A document's batches after the watermark ``(revision, received_at, id)`` (all of them without one). One
-    shape with or without a watermark, so the statements built of it are compiled once (SQLAlchemy's cache)."""
-    if batch_id is None or received_at is None:
-        revision, received_at, batch_id = NO_MARK
+def _mark(revision: int, received_at: datetime | None, batch_id: uuid.UUID | None) -> tuple[int, datetime, uuid.UUID]:
+    """A watermark, or ``NO_MARK`` for none yet: one statement shape either way (compiled once)."""
+    return NO_MARK if received_at is None or batch_id is None else (revision, received_at, batch_id)
+
+
+def _after(document_id: Any, revision: Any, received_at: Any, batch_id: Any) -> ColumnElement[bool]:
+    """A document's batches after the watermark ``(revision, received_at, id)``: values or bound parameters."""
     return and_(
         EditBatch.document_id == document_id,
         EditBatch.revision >= revision,
@@ -63,6 +64,21 @@ def _after(
             EditBatch.received_at > received_at,
             and_(EditBatch.received_at == received_at, EditBatch.id > batch_id),
         ),
+    )
+
+
+@functools.cache
+def _after_many(width: int) -> Select[Any]:
+    """``batches_after_many``'s statement for ``width`` documents, built once: parameters ``tenant_id``,
+    ``limit`` and ``d{i}``, ``r{i}``, ``t{i}``, ``b{i}`` (document, revision, received_at, batch id)."""
+    conditions = [
+        _after(bindparam(f"d{i}"), bindparam(f"r{i}"), bindparam(f"t{i}"), bindparam(f"b{i}")) for i in range(width)
+    ]
+    return (
+        select(EditBatch.document_id, *BATCH_COLUMNS)
+        .where(EditBatch.tenant_id == bindparam("tenant_id"), or_(*conditions))
+        .order_by(EditBatch.document_id, EditBatch.revision, EditBatch.received_at, EditBatch.id)
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
@@ -153,7 +169,7 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
         (one range of the ``(document_id, revision)`` index)."""
         stmt = (
             select(*BATCH_COLUMNS)
-            .where(EditBatch.tenant_id == self.tenant_id, _after(document_id, revision, received_at, batch_id))
+            .where(EditBatch.tenant_id == self.tenant_id, _after(document_id, *_mark(revision, received_at, batch_id)))
             .order_by(EditBatch.revision, EditBatch.received_at, EditBatch.id)
             .limit(limit)
         )
@@ -168,17 +184,15 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
         by document first)."""
         if not marks:
             return {}, set()
-        # A power of two of conditions (the last one repeated): a few statement shapes for SQLAlchemy's compiled
-        # cache and PostgreSQL's prepared statements, not one per number of documents.
-        conditions = [_after(d, *mark) for d, mark in marks.items()]
-        conditions += conditions[-1:] * ((1 << (len(conditions) - 1).bit_length()) - len(conditions))
-        stmt = (
-            select(EditBatch.document_id, *BATCH_COLUMNS)
-            .where(EditBatch.tenant_id == self.tenant_id, or_(*conditions))
-            .order_by(EditBatch.document_id, EditBatch.revision, EditBatch.received_at, EditBatch.id)
-            .limit(limit)
-        )
-        rows = (await self.session.execute(stmt)).all()
+        # A power of two of documents (the last one repeated): a few statements, each built, compiled and prepared
+        # once, not one per number of documents.
+        given = [(d, *_mark(*mark)) for d, mark in marks.items()]
+        given += given[-1:] * ((1 << (len(given) - 1).bit_length()) - len(given))
+        params: dict[str, Any] = {"tenant_id": self.tenant_id, "limit": limit}
+        for i, (d, revision, received_at, batch_id) in enumerate(given):
+            params.update({f"d{i}": d, f"r{i}": revision, f"t{i}": received_at, f"b{i}": batch_id})
+        stmt = _after_many(len(given))
+        rows = (await self.session.execute(stmt, params)).all()
         by_document: dict[uuid.UUID, list[Row[Any]]] = {}
         for r in rows:
             by_document.setdefault(r.document_id, []).append(r)
