@@ -1,0 +1,54 @@
+"""Memory timeline of a `scribetree serve` process, for finding where its RSS goes (diagnostic, not the app's).
+
+    PYTHONPATH=bench/memprobe .venv/bin/python -m bench.run --db sqlite --scenario c
+
+Python imports ``sitecustomize`` at start-up from the path; in a process started as ``scribetree serve`` this one
+starts a thread that writes, every 0.25 s, to ``bench/results/memprobe-<pid>.txt`` (``BENCH_MEMPROBE_DIR`` to put
+it elsewhere): seconds since start, VmRSS, glibc's ``mallinfo2()`` over all arenas (bytes taken from the OS by
+brk/heaps, mmapped blocks, in use, free but kept; MB) and the threads by name. Other processes are left alone.
+Linux with glibc 2.33+ only (mallinfo2).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+    ] + [("keepcost", ctypes.c_size_t)]
+
+
+def _rss_mb() -> int:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) // 1024 for line in fh if line.startswith("VmRSS"))
+
+
+def _sample(out: Path) -> None:
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = _MallInfo2
+    start = time.monotonic()
+    with out.open("w", buffering=1) as fh:
+        while True:
+            m = libc.mallinfo2()
+            names = ",".join(sorted(t.name for t in threading.enumerate()))
+            fh.write(
+                f"{time.monotonic() - start:6.1f} rss={_rss_mb()} arena={m.arena >> 20} mmap={m.hblkhd >> 20} "
+                f"inuse={m.uordblks >> 20} free={m.fordblks >> 20} threads={names}\n"
+            )
+            time.sleep(0.25)
+
+
+if "serve" in sys.argv and sys.platform.startswith("linux"):
+    folder = Path(os.environ.get("BENCH_MEMPROBE_DIR", Path(__file__).resolve().parents[1] / "results"))
+    folder.mkdir(parents=True, exist_ok=True)
+    threading.Thread(
+        target=_sample, args=(folder / f"memprobe-{os.getpid()}.txt",), daemon=True, name="memprobe"
+    ).start()
