@@ -152,3 +152,23 @@ class TestBatchesAfterMany:
         assert len(seen) == 2 and seen[0] == seen[1]
         assert sum(map(len, found_three.values())) == 3 + 4 + 5 + 6 - 1
         assert sum(map(len, found_four.values())) == 3 + 4 + 5 + 6
+
+
+class TestInsert:
+    async def test_a_row_someone_else_inserted_first_is_left_to_them(
+        self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
+    ) -> None:
+        """The first-time rows go in as one executemany; if another refresh inserted one of them meanwhile (on
+        PostgreSQL, between this one's row locks and its insert), the others go in one by one and that one is
+        left as the other refresh wrote it."""
+        tid = klass.tenant.id
+        writers = await class_writing(session, klass, ctx_for, 3)
+        async with db.unit_of_work(write=False) as read:
+            computed = [await analytics._compute(read, tid, w.document_id, 100) for w in writers]
+        async with db.unit_of_work() as s:
+            assert await analytics.refresh_document(s, tid, writers[1].document_id) == 4  # the other refresh
+        async with db.unit_of_work() as s:
+            done = await analytics._insert(s, tid, [c for c in computed if c is not None])
+        assert [c.doc.id for c in done] == [writers[0].document_id, writers[2].document_id]
+        rows = [f[:-1] for f in await figures(writers)]  # the metrics rows (the day rows are _write's next step)
+        assert rows == [f[:-1] for f in await one_by_one(tid, writers)]

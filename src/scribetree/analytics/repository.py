@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.ai_partner.models import AiExchange, AiReflection
@@ -239,9 +239,16 @@ class MetricsRepository(TenantRepository[DocumentMetricsRow]):
     def base_daily(self) -> Any:
         return select(DailyActivityRow).where(DailyActivityRow.tenant_id == self.tenant_id)
 
-    async def add_all(self, rows: Sequence[Any]) -> None:
-        self.session.add_all(rows)
-        await self.session.flush()
+    async def insert_rows(
+        self, model: type[DocumentMetricsRow | DailyActivityRow], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Insert ``rows`` (column values; defaults filled in) of this tenant's ``model``: executemany statements,
+        no ORM objects. The job writes hundreds at a time, and on SQLite holds the single writer meanwhile."""
+        if not rows:
+            return
+        if any(r["tenant_id"] != self.tenant_id for r in rows):
+            raise ValueError("a row of another tenant")
+        await self.session.execute(insert(model), list(rows))
 
     async def bump_days(self, bumps: Sequence[tuple[uuid.UUID, dict[str, int]]]) -> None:
         """Add ``values`` to the counters of each daily row ``(row id, values)``: one executemany statement."""

@@ -268,14 +268,14 @@ def _values(c: _Computed) -> dict[str, Any]:
     return values
 
 
-def _new_row(tenant_id: uuid.UUID, c: _Computed) -> DocumentMetricsRow:
-    return DocumentMetricsRow(
-        tenant_id=tenant_id,
-        document_id=c.doc.id,
-        assignment_id=c.doc.assignment_id,
-        course_id=c.doc.course_id,
+def _new_row(tenant_id: uuid.UUID, c: _Computed) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "document_id": c.doc.id,
+        "assignment_id": c.doc.assignment_id,
+        "course_id": c.doc.course_id,
         **_values(c),
-    )
+    }
 
 
 class AnalyticsService:
@@ -488,17 +488,16 @@ class AnalyticsService:
         meanwhile (PostgreSQL; SQLite's single writer rules it out) is left to that refresh."""
         if not new:
             return []
+        repo = MetricsRepository(session, tenant_id)
         with contextlib.suppress(IntegrityError):
             async with session.begin_nested():
-                session.add_all([_new_row(tenant_id, c) for c in new])
-                await session.flush()
+                await repo.insert_rows(DocumentMetricsRow, [_new_row(tenant_id, c) for c in new])
             return list(new)
         done = []
         for c in new:  # someone was faster for at least one of them: one by one
             with contextlib.suppress(IntegrityError):
                 async with session.begin_nested():
-                    session.add(_new_row(tenant_id, c))
-                    await session.flush()
+                    await repo.insert_rows(DocumentMetricsRow, [_new_row(tenant_id, c)])
                 done.append(c)
         return done
 
@@ -516,19 +515,18 @@ class AnalyticsService:
                     bumps.append((found, delta.values()))
                 else:
                     new.append(
-                        DailyActivityRow(
-                            tenant_id=repo.tenant_id,
-                            document_id=c.doc.id,
-                            assignment_id=c.doc.assignment_id,
-                            course_id=c.doc.course_id,
-                            user_id=user_id,
-                            day=day,
+                        {
+                            "tenant_id": repo.tenant_id,
+                            "document_id": c.doc.id,
+                            "assignment_id": c.doc.assignment_id,
+                            "course_id": c.doc.course_id,
+                            "user_id": user_id,
+                            "day": day,
                             **delta.values(),
-                        )
+                        }
                     )
         await repo.bump_days(bumps)
-        if new:
-            await repo.add_all(new)
+        await repo.insert_rows(DailyActivityRow, new)
 
     # ---- access -----------------------------------------------------------------------------------------
 
