@@ -317,7 +317,7 @@ class TestQueryCounts:
     async def test_the_list_and_the_reader_do_not_grow_with_the_class(
         self, app, session, klass: Class, engines
     ) -> None:
-        from tests.writing.test_batch_cost import statements
+        from tests.sql_log import statements
 
         course = await _course(session, klass.assignment.course_id)
         sub = klass.subs["Cy"]
@@ -325,9 +325,9 @@ class TestQueryCounts:
         async with await _as(app, session, klass.teacher, klass.tenant) as t:
             await t.get(listing)  # warm up the client's session
             await t.post(f"/submissions/{sub.id}/comments", data={"body": "First.", "quote": "Dear reader"})
-            with statements(engines) as few:
+            with statements() as few:
                 assert (await t.get(listing)).status_code == 200
-            with statements(engines) as reader_few:
+            with statements() as reader_few:
                 assert (await t.get(f"/submissions/{sub.id}")).status_code == 200
             for n in range(4):
                 student = await create_course_member(session, course, klass.tenant, display_name=f"Extra{n} Student")
@@ -339,10 +339,10 @@ class TestQueryCounts:
                                     author_user_id=student.id if n % 2 else klass.teacher.id, author_is_staff=not n % 2,
                                     body=f"Comment {n}"))
             await session.commit()
-            with statements(engines) as many:
+            with statements() as many:
                 r = await t.get(listing)
             assert r.status_code == 200 and len(_statuses(r.text)) == 9
-            with statements(engines) as reader_many:
+            with statements() as reader_many:
                 r = await t.get(f"/submissions/{sub.id}")
             assert r.status_code == 200 and "Comment 3" in r.text
         assert len(many) == len(few), many

@@ -24,8 +24,9 @@ from scribetree.writing.access import check_edit
 from tests.core.test_cache_epochs import FakeClock, fake_epoch_clock
 from tests.factories.tenancy import create_platform_user
 from tests.fixtures.auth import make_client
+from tests.sql_log import statements
 from tests.writing.conftest import ClientFor, Klass
-from tests.writing.test_auth_cache import Typist, session_reads, statements, typist
+from tests.writing.test_auth_cache import Typist, session_reads, typist
 from tests.writing.test_documents_api import open_doc
 from tests.writing.test_edit_access_cache import access_reads
 

@@ -23,10 +23,10 @@ from tests.core.test_cache_epochs import FakeClock, fake_epoch_clock
 from tests.factories.courses import create_course, create_course_member
 from tests.factories.tenancy import create_tenant
 from tests.factories.writing import ins
+from tests.sql_log import statements
 from tests.writing.conftest import ClientFor, Klass
 from tests.writing.test_cache_epochs import bump, other_process
 from tests.writing.test_documents_api import open_doc
-from tests.writing.test_edit_access_cache import statements
 from tests.writing.test_history import Writer
 
 
