@@ -242,13 +242,13 @@ class TestReaders:
         auth, access = AUTH.generation, EDIT_ACCESS.generation
         async with db.unit_of_work(write=False) as s:
             with epoch_reads() as reads:
-                assert await cache_epochs.settle(s) is True
-                assert await cache_epochs.settle(s) is True
+                assert await cache_epochs.settle(s, AUTH) is True
+                assert await cache_epochs.settle(s, AUTH) is True
             assert len(reads) == 1
         assert (AUTH.generation, EDIT_ACCESS.generation) == (auth + 1, access + 1)
         async with db.unit_of_work(write=False) as s:
             with epoch_reads() as reads:
-                assert await cache_epochs.settle(s) is True  # a new transaction reads again
+                assert await cache_epochs.settle(s, AUTH) is True  # a new transaction reads again
             assert len(reads) == 1
 
     async def test_settle_refuses_a_view_older_than_the_process(
@@ -257,10 +257,10 @@ class TestReaders:
         """A transaction that read the epochs before a newer read saw a change must not fill the cache."""
         old = db.make_session(write=False)
         try:
-            assert await cache_epochs.settle(old) is True
+            assert await cache_epochs.settle(old, AUTH) is True
             await bump_elsewhere(engines, "auth")
             async with db.unit_of_work(write=False) as s:
-                assert await cache_epochs.settle(s) is True  # the newer read, applied
-            assert await cache_epochs.settle(old) is False
+                assert await cache_epochs.settle(s, AUTH) is True  # the newer read, applied
+            assert await cache_epochs.settle(old, AUTH) is False
         finally:
             await old.close()

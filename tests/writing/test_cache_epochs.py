@@ -201,10 +201,10 @@ async def answer_under_older_epochs(engines: db.Engines, cookie: str, doc_id: uu
     kept)."""
     old = db.make_session(write=False)
     try:
-        assert await cache_epochs.settle(old) is True  # this transaction read the epochs ...
+        assert await cache_epochs.settle(old, cache_epochs.AUTH) is True  # this transaction read the epochs ...
         await other_process(engines, *(bump(name) for name in moved))
         async with db.unit_of_work(write=False) as s:
-            assert await cache_epochs.settle(s) is True  # ... then a newer read saw them move
+            assert await cache_epochs.settle(s, cache_epochs.AUTH) is True  # ... then a newer read saw them move
         for cache in cache_epochs.WATCHED:  # the older transaction may not fill the caches whose epoch moved
             assert await cache_epochs.settle(old, cache) is (cache.name not in moved), cache.name
         ctx = await auth._session_context(old, cookie, RequestMeta())

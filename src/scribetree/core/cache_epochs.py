@@ -258,11 +258,11 @@ async def check(session: AsyncSession) -> None:
         _watch.busy_since = None
 
 
-async def settle(session: AsyncSession, cache: Watched | None = None) -> bool:
+async def settle(session: AsyncSession, cache: Watched) -> bool:
     """Before an entry of ``cache`` is filled from ``session``: read the epochs in its transaction unless already
-    done (one small query per miss). True when ``cache``'s epoch (every epoch without ``cache``) is the one the
-    process trusts: the caller takes the cache's ``generation`` after this and may keep what it reads. False (a
-    newer read has been applied meanwhile and saw that epoch move): do not keep it.
+    done (one small query per miss). True when ``cache``'s epoch is the one the process trusts: the caller takes
+    the cache's ``generation`` after this and may keep what it reads. False (a newer read has been applied
+    meanwhile and saw that epoch move): do not keep it.
 
     Only the cache's own epoch counts: while students open their documents (each a new row for the submission
     lists' epoch), a sign-in read under an older submission-list epoch is as good as any, and refusing to keep it
@@ -271,9 +271,8 @@ async def settle(session: AsyncSession, cache: Watched | None = None) -> bool:
     seen = session.info.get(_SEEN)
     if seen is None:
         seen = await _read(session)
-    if cache is None or _watch.known is None:
-        return seen == _watch.known
-    return seen.get(cache.name, 0) == _watch.known.get(cache.name, 0)
+    known = _watch.known  # None only after a reset() since this transaction's read
+    return known is not None and seen.get(cache.name, 0) == known.get(cache.name, 0)
 
 
 def reset() -> None:
