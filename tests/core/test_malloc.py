@@ -7,6 +7,7 @@ block of PROBE_BLOCK_MIB three times and reports how much more resident memory t
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import platform
@@ -86,17 +87,31 @@ class TestConfigure:
         monkeypatch.setattr(settings, "MALLOC_MMAP_THRESHOLD_KB", 0)
         assert malloc.configure() == {}
 
-    @glibc_only
     def test_sets_the_trim_threshold_at_twice_the_mmap_threshold(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        libc = RecordingLibc()
+        monkeypatch.setattr(malloc, "_glibc", lambda: libc)
         monkeypatch.setattr(settings, "MALLOC_MMAP_THRESHOLD_KB", 8 * 1024)
         assert malloc.configure() == {"M_MMAP_THRESHOLD": 8 << 20, "M_TRIM_THRESHOLD": 16 << 20}
+        assert libc.calls == [(malloc.M_MMAP_THRESHOLD, 8 << 20), (malloc.M_TRIM_THRESHOLD, 16 << 20)]
 
-    @glibc_only
     def test_warns_when_argon2_buffers_would_stay_under_the_threshold(
         self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
     ) -> None:
+        monkeypatch.setattr(malloc, "_glibc", RecordingLibc)
         monkeypatch.setattr(settings, "ARGON2_MEMORY_KIB", 12 * 1024)
         monkeypatch.setattr(settings, "MALLOC_MMAP_THRESHOLD_KB", 16 * 1024)
         with caplog.at_level("WARNING", logger="scribetree"):
             malloc.configure()
         assert "below SCRIBETREE_ARGON2_MEMORY_KIB" in caplog.text
+
+
+class RecordingLibc:
+    """glibc's mallopt as configure() calls it, recorded instead of applied: the test process's own allocator is
+    left as it is (the serve tests above apply the settings for real, in their own process)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def mallopt(self, param: ctypes.c_int, value: ctypes.c_int) -> int:
+        self.calls.append((param.value, value.value))
+        return 1
