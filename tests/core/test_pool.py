@@ -8,6 +8,7 @@ app on a pool of exactly one connection, where any such wait fails within second
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -28,14 +29,21 @@ async def one_connection(engines: db.Engines, database_url: str) -> AsyncIterato
     else:
         engine = create_async_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=3)
         tight = db.Engines(read=engine, write=engine, url=database_url)
-    db.use_engines(tight)
-    try:
+    async with in_use(tight, instead_of=engines):
         yield tight
+
+
+@contextlib.asynccontextmanager
+async def in_use(fresh: db.Engines, *, instead_of: db.Engines) -> AsyncIterator[None]:
+    """The app on ``fresh`` engines for the block, then back on ``instead_of``, ``fresh`` disposed."""
+    db.use_engines(fresh)
+    try:
+        yield
     finally:
-        db.use_engines(engines)
-        await tight.write.dispose()
-        if tight.read is not tight.write:
-            await tight.read.dispose()
+        db.use_engines(instead_of)
+        await fresh.write.dispose()
+        if fresh.read is not fresh.write:
+            await fresh.read.dispose()
 
 
 async def test_signin_and_credential_use_work_on_a_single_connection_pool(app, session, tenant, one_connection):
@@ -107,12 +115,8 @@ async def own_pool(engines: db.Engines, database_url: str, monkeypatch: pytest.M
         return real(dbapi_connection)
 
     monkeypatch.setattr(dialect, "do_ping", counted)
-    db.use_engines(fresh)
-    try:
+    async with in_use(fresh, instead_of=engines):
         yield pings
-    finally:
-        db.use_engines(engines)
-        await fresh.write.dispose()
 
 
 async def _drop(pid: int, database_url: str) -> None:
