@@ -37,7 +37,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.pool import StaticPool
 
-from scribetree.core import clock
+from scribetree.core import clock, sqlite_driver
 from scribetree.core.config import settings
 from scribetree.core.ids import uuid7
 
@@ -116,6 +116,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         max_overflow=0 if writer else 5,
         pool_timeout=60,
         connect_args={"timeout": 30},
+        module=sqlite_driver.engine_module(),  # one trip to the connection's thread per statement
     )
 
     @event.listens_for(engine.sync_engine, "connect")
