@@ -1,9 +1,10 @@
 """Diagnostic server: the app under uvicorn exactly as ``scribetree serve`` runs it, plus a sampler.
 
 Every ``--every`` seconds it writes one JSON line to ``--out`` with the database pools' checked-out
-connections, the password-hash limiter's busy/waiting counts, and the requests in flight (sign-ins apart
-from everything else). ``bench.run --probe`` uses it instead of ``scribetree serve`` and summarises the
-samples of the measured window; it answers "what are requests waiting for?" without touching src/.
+connections and the requests waiting for one, the sign-in admission queue (admitted, waiting), and the
+requests in flight (sign-ins apart from everything else). ``bench.run --probe`` uses it instead of
+``scribetree serve`` and summarises the samples of the measured window; it answers "what are requests
+waiting for?" without touching src/.
 
     SCRIBETREE_...=... .venv/bin/python -m bench.pool_probe --port 8000 --out probe.jsonl
 """
@@ -57,19 +58,26 @@ class InFlight:
 
 
 async def sample(wrapper: InFlight, out: str, every: float) -> None:
+    from scribetree.core.config import settings
     from scribetree.core.db import engines
-    from scribetree.identity import passwords
+    from scribetree.tenancy import auth
+
+    def waiting(pool: Any) -> int:  # requests queued for a connection (SQLAlchemy's asyncio-adapted queue)
+        queue = getattr(getattr(pool, "_pool", None), "_queue", None)
+        return len(getattr(queue, "_getters", ()))
 
     with open(out, "a", buffering=1) as fh:
         while True:
             eng = engines()
-            stats = passwords._limiter().statistics()
+            gate = auth._admission()
             row = {
                 "t": round(time.perf_counter(), 4),
                 "read_pool_checked_out": eng.read.pool.checkedout(),  # type: ignore[attr-defined]
+                "read_pool_waiting": waiting(eng.read.pool),
                 "write_pool_checked_out": eng.write.pool.checkedout(),  # type: ignore[attr-defined]
-                "hash_threads_busy": stats.borrowed_tokens,
-                "hash_waiting": stats.tasks_waiting,
+                "write_pool_waiting": waiting(eng.write.pool),
+                "signin_admitted": settings.SIGNIN_CONCURRENCY - gate._value,
+                "signin_waiting": len(gate._waiters or ()),
                 "inflight_signin": wrapper.signin,
                 "inflight_other": wrapper.other,
             }

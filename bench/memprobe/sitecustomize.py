@@ -5,7 +5,9 @@
 Python imports ``sitecustomize`` at start-up from the path; in a process started as ``scribetree serve`` this one
 starts a thread that writes, every 0.25 s, to ``bench/results/memprobe-<pid>.txt`` (``BENCH_MEMPROBE_DIR`` to put
 it elsewhere): seconds since start, VmRSS, glibc's ``mallinfo2()`` over all arenas (bytes taken from the OS by
-brk/heaps, mmapped blocks, in use, free but kept; MB) and the threads by name. Other processes are left alone.
+brk/heaps, mmapped blocks, in use, free but kept; MB), what SQLite has allocated (MB) and the threads by name.
+``BENCH_MEMPROBE_CENSUS=10`` adds, every 10 s, the objects the garbage collector tracks counted by type. Other
+processes are left alone.
 Linux with glibc 2.33+ only (mallinfo2).
 """
 
@@ -17,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 
 class _MallInfo2(ctypes.Structure):
@@ -42,18 +45,46 @@ def _rss_mb() -> int:
         return next(int(line.split()[1]) // 1024 for line in fh if line.startswith("VmRSS"))
 
 
+def _libsqlite() -> ctypes.CDLL | None:
+    """The SQLite library Python's sqlite3 module uses (the same one once loaded), for its memory counter."""
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")
+    except OSError:
+        return None
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return lib
+
+
+def _census(fh: TextIO) -> None:
+    """Objects the garbage collector tracks, counted by type (the 20 most numerous; those frozen at start-up by
+    core/gcpolicy are not counted), and the interpreter's allocated blocks (sys.getallocatedblocks)."""
+    import collections
+    import gc
+
+    counts = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+    top = " ".join(f"{name}={n}" for name, n in counts.most_common(20))
+    fh.write(f"census blocks={sys.getallocatedblocks()} tracked={sum(counts.values())} {top}\n")
+
+
 def _sample(out: Path) -> None:
     libc = ctypes.CDLL(None)
     libc.mallinfo2.restype = _MallInfo2
-    start = time.monotonic()
+    sqlite = _libsqlite()
+    start = last = time.monotonic()
+    census = float(os.environ.get("BENCH_MEMPROBE_CENSUS", "0"))
     with out.open("w", buffering=1) as fh:
         while True:
             m = libc.mallinfo2()
             names = ",".join(sorted(t.name for t in threading.enumerate()))
             fh.write(
                 f"{time.monotonic() - start:6.1f} rss={_rss_mb()} arena={m.arena >> 20} mmap={m.hblkhd >> 20} "
-                f"inuse={m.uordblks >> 20} free={m.fordblks >> 20} threads={names}\n"
+                f"inuse={m.uordblks >> 20} free={m.fordblks >> 20} "
+                f"sqlite={sqlite.sqlite3_memory_used() >> 20 if sqlite else '-'} "
+                f"threads={names}\n"
             )
+            if census and time.monotonic() - last >= census:
+                last = time.monotonic()
+                _census(fh)
             time.sleep(0.25)
 
 
