@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scribetree.alerts import service as service_module
 from scribetree.alerts.models import Alert, AlertCourseSettings, AlertDelivery, AlertEducatorPrefs, DeliveryMode
+from scribetree.alerts.repository import ActivityRepository
 from scribetree.alerts.service import alerts
 from scribetree.alerts.tasks import SCAN_ACTIVITY, SCAN_SCHEDULE
 from scribetree.core import clock, db, jobs, mail, pubsub
@@ -192,6 +194,43 @@ class TestTwoPhases:
         async with db.unit_of_work() as s:
             assert (await alerts.apply_activity(s, klass.tenant.id, again)).created == 0
         assert await count(session, Alert) == 1
+
+    async def test_documents_are_judged_a_slice_at_a_time(
+        self, session: AsyncSession, klass: Klass, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The plan reads one slice of documents' batches at a time (not every document's 90 s of typing at once)
+        and finds what one pass over all of them finds."""
+        now = clock.utcnow()
+        writers = [klass.student, klass.classmate] + [
+            await create_course_member(session, klass.course, klass.tenant, CourseRole.student) for _ in range(3)
+        ]
+        for i, writer in enumerate(writers):
+            doc = await create_document(session, klass.assignment, owner=writer, text="Some words here.")
+            minutes = 25 if i % 2 == 0 else 19  # three stuck, two below the active-time threshold
+            for m in range(minutes + 1):
+                await add_batch(
+                    session, doc, writer, now - timedelta(minutes=minutes - m), inserted="maybe ", deleted=12
+                )
+        await session.commit()
+
+        async def plan() -> list[tuple[str, object]]:
+            async with db.unit_of_work(write=False) as read:
+                found = await alerts.plan_activity(read, klass.tenant.id, now)
+            return sorted((r["rule"], r["student_user_id"]) for r in found.rows)
+
+        whole = await plan()
+        assert whole == sorted(("stuck", w.id) for i, w in enumerate(writers) if i % 2 == 0)
+        widths: list[int] = []
+        real = ActivityRepository.batches
+
+        async def counted(self: ActivityRepository, doc_ids: list[object], *args: object, **kw: object) -> list[object]:
+            widths.append(len(doc_ids))
+            return await real(self, doc_ids, *args, **kw)
+
+        monkeypatch.setattr(service_module, "ACTIVITY_SLICE", 2)
+        monkeypatch.setattr(ActivityRepository, "batches", counted)
+        assert await plan() == whole
+        assert widths and max(widths) <= 2 and sum(widths) >= len(writers)
 
 
 class TestScheduledRules:

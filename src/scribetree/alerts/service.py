@@ -92,6 +92,9 @@ DIGEST_LIST_MAX = 30
 
 
 YIELD_EVERY = 50  # histories built or judged between two hand-backs of the event loop
+# documents whose activity is judged together: at most every ~2 s a batch per writer, 90 s of a slice's batches
+# are a few thousand rows; all of a 1,000-student server's documents at once held ~40 MB (bench/RESULTS.md)
+ACTIVITY_SLICE = 50
 
 
 @dataclass
@@ -366,12 +369,14 @@ class AlertService:
         repo = ActivityRepository(session, tenant_id)
         docs = await repo.touched_documents(since, now)
         targets, rows = 0, []
-        if docs:
-            found = await repo.targets_for_documents(docs)
+        # A slice of documents at a time: their batches since the watermark (with the overlap, 90 s of a class's
+        # typing) are in memory together, not every document's (each history is judged on its own).
+        for at in range(0, len(docs), ACTIVITY_SLICE):
+            found = await repo.targets_for_documents(docs[at : at + ACTIVITY_SLICE])
             histories = await self._histories(session, tenant_id, found, now, recent=True, new_since=since)
             if histories:
-                targets = len(histories)
-                rows = await self._findings(session, tenant_id, histories, on_activity=True)
+                targets += len(histories)
+                rows += await self._findings(session, tenant_id, histories, on_activity=True)
         return ActivityPlan(now=now, targets=targets, rows=rows)
 
     async def apply_activity(self, session: AsyncSession, tenant_id: uuid.UUID, plan: ActivityPlan) -> EvaluationResult:
