@@ -288,9 +288,9 @@ async def run_in_transaction(session: AsyncSession, script: Callable[[Connection
     """Run ``script`` (sync SQLAlchemy Core on the given Connection) inside ``session``'s transaction.
 
     SQLite: in ONE step on the write connection's own thread (aiosqlite's). Through the async driver every
-    statement costs about three trips through the event loop (cursor, execute, fetch), and while the loop is
-    busy with other requests the single writer stays held between them; in one step the writer is held for the
-    statements' own time. PostgreSQL: through ``run_sync``, statement by statement (no single writer there).
+    statement costs a trip through the event loop (``core.sqlite_driver``), and while the loop is busy with other
+    requests the single writer stays held between them; in one step the writer is held for the statements' own
+    time. PostgreSQL: through ``run_sync``, statement by statement (no single writer there).
     Commit and rollback stay with the unit of work (T1); ``script`` must not commit.
     """
     if not engines().is_sqlite:
