@@ -46,3 +46,23 @@ def test_sqlites_memory_and_a_census_of_objects(tmp_path: Path) -> None:
 
 def test_other_processes_are_left_alone(tmp_path: Path) -> None:
     assert run(tmp_path, "init") == []
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallinfo2 is glibc's")
+def test_each_job_of_the_worker_gets_a_start_and_an_end_line(tmp_path: Path) -> None:
+    code = """
+import asyncio, sys, time, types
+module = types.ModuleType("scribetree.core.jobs")
+class Worker:
+    async def _execute(self, job):
+        await asyncio.sleep(0.05)
+module.Worker = Worker
+sys.modules["scribetree.core.jobs"] = module
+time.sleep(0.6)  # the probe wraps _execute at its next sample
+job = types.SimpleNamespace(actor="alerts.evaluate_activity")
+asyncio.run(sys.modules["scribetree.core.jobs"].Worker()._execute(job))
+"""
+    (out,) = run(tmp_path, "serve", code=code, BENCH_MEMPROBE_JOBS="1")
+    jobs = [line.split() for line in out.read_text().splitlines() if line.startswith("job ")]
+    assert [(j[1], j[3]) for j in jobs] == [("start", "alerts.evaluate_activity"), ("end", "alerts.evaluate_activity")]
+    assert all(j[4].startswith("rss=") and int(j[4][4:]) > 5 for j in jobs)
