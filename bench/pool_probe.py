@@ -1,4 +1,5 @@
-"""Diagnostic server: the app under uvicorn exactly as ``scribetree serve`` runs it, plus a sampler.
+"""Diagnostic server: the app under uvicorn as ``scribetree serve`` runs it (``cli.prepare_server_process``), plus a
+sampler.
 
 Every ``--every`` seconds it writes one JSON line to ``--out`` with the database pools' checked-out
 connections and the requests waiting for one, the sign-in admission queue (admitted, waiting), and the
@@ -58,6 +59,8 @@ class InFlight:
 
 
 async def sample(wrapper: InFlight, out: str, every: float) -> None:
+    from sqlalchemy import event
+
     from scribetree.core.config import settings
     from scribetree.core.db import engines
     from scribetree.tenancy import auth
@@ -66,9 +69,24 @@ async def sample(wrapper: InFlight, out: str, every: float) -> None:
         queue = getattr(getattr(pool, "_pool", None), "_queue", None)
         return len(getattr(queue, "_getters", ()))
 
+    opened = {"read": 0, "write": 0}  # connections the pools opened so far (an overflow connection is closed
+    watched: set[int] = set()  # when it comes back to a full pool, so a busy pool may open one per request)
+
+    def count_connects(name: str, pool: Any) -> None:
+        if id(pool) in watched:
+            return
+        watched.add(id(pool))
+
+        def on_connect(*_: Any) -> None:
+            opened[name] += 1
+
+        event.listen(pool, "connect", on_connect)
+
     with open(out, "a", buffering=1) as fh:
         while True:
             eng = engines()
+            count_connects("read", eng.read.pool)
+            count_connects("write", eng.write.pool)
             gate = auth._admission()
             row = {
                 "t": round(time.perf_counter(), 4),
@@ -80,6 +98,8 @@ async def sample(wrapper: InFlight, out: str, every: float) -> None:
                 "signin_waiting": len(gate._waiters or ()),
                 "inflight_signin": wrapper.signin,
                 "inflight_other": wrapper.other,
+                "read_connections_opened": opened["read"],  # the same pool on PostgreSQL: the same count twice
+                "write_connections_opened": opened["write"],
             }
             fh.write(json.dumps(row) + "\n")
             await asyncio.sleep(every)
@@ -96,8 +116,10 @@ def main() -> None:
     import uvicorn
 
     from scribetree.app import create_app
+    from scribetree.cli import prepare_server_process
 
-    wrapper = InFlight(create_app())
+    options = prepare_server_process()  # serve's malloc and garbage-collector settings: without them, probed runs
+    wrapper = InFlight(create_app())  # collected their whole heap every few seconds and measured that instead
     started: list[asyncio.Task[None]] = []
 
     class App:  # start the sampler inside uvicorn's loop, once
@@ -106,7 +128,7 @@ def main() -> None:
                 started.append(asyncio.get_running_loop().create_task(sample(wrapper, args.out, args.every)))
             await wrapper(scope, receive, send)
 
-    uvicorn.run(App(), host=args.host, port=args.port, proxy_headers=True, log_config=None, access_log=False)
+    uvicorn.run(App(), host=args.host, port=args.port, **options)
 
 
 if __name__ == "__main__":

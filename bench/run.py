@@ -821,8 +821,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = RESULTS / f"{stamp}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
-    if not args.py_spy and all(not r["errors"] and not r.get("signin_failures") for r in rows):
-        shutil.rmtree(workdir, ignore_errors=True)  # keep the server logs only when something failed
+    if not args.py_spy and not args.probe and all(not r["errors"] and not r.get("signin_failures") for r in rows):
+        shutil.rmtree(workdir, ignore_errors=True)  # keep the server logs when something failed, and the samples
     print(f"\nwrote {path.relative_to(ROOT)}")
     return 0
 

@@ -97,25 +97,30 @@ def serve(
     """Serve the web app and API (and, by default, the in-process job worker)."""
     import uvicorn
 
+    from scribetree.core.config import settings
+
+    options = prepare_server_process()
+    if migrate_first:
+        migrate_in_child()
+    if worker is not None:
+        settings.WORKER_IN_PROCESS = worker
+    uvicorn.run("scribetree.app:create_app", factory=True, host=host, port=port, **options)
+
+
+def prepare_server_process() -> dict[str, Any]:
+    """Set up this process as ``serve`` runs it and return uvicorn's options, for ``serve`` and for diagnostic
+    servers that must run the app the same way (bench/pool_probe.py). Call it before any thread starts."""
     from scribetree.core import gcpolicy, malloc
     from scribetree.core.config import settings
 
     malloc.configure()  # big blocks go back to the OS when freed (core/malloc.py)
     gcpolicy.enable()  # the start-up heap is frozen once the app has started (core/gcpolicy.py)
-    if migrate_first:
-        migrate_in_child()
-    if worker is not None:
-        settings.WORKER_IN_PROCESS = worker
-    uvicorn.run(
-        "scribetree.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        timeout_keep_alive=settings.HTTP_KEEP_ALIVE_SECONDS,
-        log_config=None,
-        access_log=False,
-    )
+    return {
+        "proxy_headers": True,
+        "timeout_keep_alive": settings.HTTP_KEEP_ALIVE_SECONDS,
+        "log_config": None,
+        "access_log": False,
+    }
 
 
 @app.command("worker")
