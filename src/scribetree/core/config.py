@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     # timeout of whatever sits in front (AWS ALB: 60 s by default): otherwise the balancer, or a client, now and then
     # sends a request on a connection the server is closing at that moment, and that request fails.
     HTTP_KEEP_ALIVE_SECONDS: int = Field(default=75, ge=1, le=3600)
-    DATABASE_POOL_SIZE: int = Field(default=10, ge=1, le=200)
+    # PostgreSQL: connections one process opens at most. The pool opens them as requests need them and keeps them:
+    # no overflow connections, which are closed whenever they come back and then reopened at the next burst, each
+    # time a new backend process, its catalog caches and prepared statements (bench/RESULTS.md).
+    DATABASE_POOL_SIZE: int = Field(default=20, ge=1, le=200)
     REDIS_URL: str = ""  # empty: in-process rate limits and pub/sub (embedded mode)
 
     # The in-process worker runs under `serve` unless a deployment runs `scribetree worker`s.

@@ -146,7 +146,9 @@ def create_engines(url: str | None = None) -> Engines:
 
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         return Engines(read=_sqlite_engine(url, writer=False), write=_sqlite_engine(url, writer=True), url=url)
-    engine = create_async_engine(url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=settings.DATABASE_POOL_SIZE)
+    # Most recently returned first: a quiet spell leaves the extra connections idle (pinged before use,
+    # _ping_when_idle) while the warm ones serve.
+    engine = create_async_engine(url, pool_size=settings.DATABASE_POOL_SIZE, max_overflow=0, pool_use_lifo=True)
     _ping_when_idle(engine)
     return Engines(read=engine, write=engine, url=url)
 
