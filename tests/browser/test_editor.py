@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scribetree.courses.models import CourseRole
 from scribetree.writing import ops
-from scribetree.writing.models import Document, EditBatch, Submission
+from scribetree.writing.models import Document, DocumentVersion, EditBatch, Submission
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member
 from tests.factories.tenancy import PASSWORD, create_tenant
@@ -50,6 +50,22 @@ def _watch(page: Page, problems: list[str]) -> None:
 
     page.on("console", console)
     page.on("pageerror", lambda e: problems.append(str(e)))
+
+
+async def _open_editor(
+    browser: Browser, server: str, session: AsyncSession, *, clipboard: bool = False
+) -> tuple[BrowserContext, Page, list[str], uuid.UUID]:
+    """A student signed in, on their editor with everything saved; console errors collected in the list."""
+    email, aid = await _setup(session)
+    context = await browser.new_context()
+    if clipboard:
+        await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    problems: list[str] = []
+    page = await _sign_in(context, server, email)
+    _watch(page, problems)
+    await page.goto(f"{server}/assignments/{aid}/write")
+    await expect(page.locator("#save-status")).to_have_text("Saved")
+    return context, page, problems, aid
 
 
 async def _server_text(session: AsyncSession, assignment_id: uuid.UUID) -> str:
@@ -358,14 +374,7 @@ async def test_a_tab_left_open_after_submitting_elsewhere_turns_read_only(
 async def test_a_paste_larger_than_a_batch_is_saved_in_pieces(
     browser: Browser, server: str, session: AsyncSession
 ) -> None:
-    email, aid = await _setup(session)
-    context = await browser.new_context()
-    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-    problems: list[str] = []
-    page = await _sign_in(context, server, email)
-    _watch(page, problems)
-    await page.goto(f"{server}/assignments/{aid}/write")
-    await expect(page.locator("#save-status")).to_have_text("Saved")
+    context, page, problems, aid = await _open_editor(browser, server, session, clipboard=True)
     big = ("Forty-two 😀 words and more. " * 11_000)[:300_000]  # ~330,000 bytes: more than one batch may carry
     await page.get_by_label("Your writing").click()
     await page.evaluate("text => navigator.clipboard.writeText(text)", big)
@@ -375,5 +384,75 @@ async def test_a_paste_larger_than_a_batch_is_saved_in_pieces(
     batches = (await session.execute(select(EditBatch).where(EditBatch.revision > 0))).scalars().all()
     await session.commit()
     assert len(batches) >= 2 and all(op["kind"] == "paste" for b in batches for op in b.ops if op["kind"] != "focus")
+    await context.close()
+    assert not problems, problems
+
+
+async def test_moving_own_text_by_cut_and_paste_is_not_a_paste_from_outside(
+    browser: Browser, server: str, session: AsyncSession
+) -> None:
+    """A cut removes the text before the paste: the editor once checked only the text left in the box and sent
+    ``seen_in_doc: false``, so a student moving their own paragraph raised the integrity report's outside-paste
+    evidence and the educator's large-paste alert. Text cut from the document is remembered in the tab, across a
+    reload (and nowhere once the tab is closed); text from elsewhere is still a paste from outside."""
+    context, page, problems, _ = await _open_editor(browser, server, session, clipboard=True)
+    status = page.locator("#save-status")
+    editor = page.get_by_label("Your writing")
+    await editor.click()
+    await page.keyboard.type("First line. ")
+    await page.evaluate("text => navigator.clipboard.writeText(text)", PARAGRAPH)
+    await page.keyboard.press("Control+V")  # from outside
+    # select the pasted paragraph with the keyboard, cut it, and paste it back in front of the first line
+    for _ in range(len(PARAGRAPH)):  # one press per character the reader sees (the emoji is one)
+        await page.keyboard.press("Shift+ArrowLeft")
+    selected = "e => e.value.slice(e.selectionStart, e.selectionEnd)"
+    assert await editor.evaluate(selected) == PARAGRAPH
+    await page.keyboard.press("Control+X")
+    await expect(editor).to_have_value("First line. ")
+    await page.keyboard.press("Control+Home")
+    await page.keyboard.press("Control+V")
+    await expect(editor).to_have_value(PARAGRAPH + "First line. ")
+    await expect(status).to_have_text("Saved", timeout=8000)
+    # cut again, reload, paste: still the student's own text
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Control+X")
+    await expect(status).to_have_text("Saved", timeout=8000)
+    await page.wait_for_timeout(1200)  # the remembered text is written to the tab's storage within a second
+    await page.reload()
+    await expect(status).to_have_text("Saved")
+    await page.get_by_label("Your writing").click()
+    await page.keyboard.press("Control+V")
+    await expect(page.get_by_label("Your writing")).to_have_value(PARAGRAPH + "First line. ")
+    await expect(status).to_have_text("Saved", timeout=8000)
+
+    batches = (await session.execute(select(EditBatch).order_by(EditBatch.received_at, EditBatch.seq))).scalars()
+    pastes = [(op["text"], op["seen_in_doc"]) for b in batches for op in b.ops if op["kind"] == "paste"]
+    await session.commit()
+    assert pastes == [(PARAGRAPH, False), (PARAGRAPH, True), (PARAGRAPH + "First line. ", True)], pastes
+    assert await page.evaluate("Object.keys(localStorage).length") == 0  # nothing of it outlives the tab
+    await context.close()
+    assert not problems, problems
+
+
+async def test_history_right_after_typing_has_the_last_words_in_its_checkpoint(
+    browser: Browser, server: str, session: AsyncSession
+) -> None:
+    """The History link used to leave at once: words typed in the last two seconds were kept on the device but not
+    yet sent, so a checkpoint made on the history page missed them. The link now sends them first."""
+    context, page, problems, _ = await _open_editor(browser, server, session)
+    await page.get_by_label("Your writing").click()
+    await page.keyboard.type("Last words before the checkpoint.")
+    assert await page.evaluate("window.scribetreeEditor.pending")  # not sent yet
+    await page.get_by_role("link", name="History").click()
+    await page.get_by_role("heading", name="Versions", exact=True).wait_for()
+    await page.get_by_label("Checkpoint name").fill("Right away")
+    await page.get_by_role("button", name="Save a checkpoint").click()
+    await page.get_by_text("Checkpoint “Right away” saved.").wait_for()
+    session.expire_all()
+    named = (
+        await session.execute(select(DocumentVersion.text).where(DocumentVersion.name == "Right away"))
+    ).scalar_one()
+    await session.commit()
+    assert named == "Last words before the checkpoint."
     await context.close()
     assert not problems, problems

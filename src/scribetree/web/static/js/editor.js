@@ -18,6 +18,13 @@ const POLL_MS = 30000; // while idle; also whenever the tab becomes visible agai
 const ORPHAN_MS = 90000; // longer than Chrome's slowest timer in a hidden tab (once a minute)
 const KEY_PREFIX = "scribetree.editor.";
 const MAX_OPS_PER_BATCH = 400;
+// Text removed from a document in this tab (cut, deleted, typed or pasted over), newest last, at most this many
+// UTF-16 units per document: pasting it back is the student moving their own words, not a paste from outside.
+// Kept in sessionStorage: it survives a reload, and goes when the tab closes (no deleted words left on a shared
+// computer).
+const REMOVED_KEY_PREFIX = "scribetree.removed.";
+const REMOVED_KEEP = 50000;
+const REMOVED_SEP = "\u0000"; // never in pasted text, so a match cannot straddle two removals
 
 const area = document.getElementById("editor");
 const dataEl = document.getElementById("editor-data");
@@ -120,6 +127,7 @@ class Editor {
     this.backoff = SEND_EVERY_MS;
     this.rescue = null;
     this.lastType = null;
+    this.removed = this.loadRemoved();
 
     const adopted = this.adopt();
     if (adopted) {
@@ -178,6 +186,32 @@ class Editor {
   }
 
   // ---- local storage ----------------------------------------------------------------------------------------
+
+  loadRemoved() {
+    try {
+      return sessionStorage.getItem(REMOVED_KEY_PREFIX + this.docId) ?? "";
+    } catch {
+      return "";
+    }
+  }
+
+  /** Keep `text` among what was removed from this document (see REMOVED_KEEP), in memory and for this tab. */
+  rememberRemoved(text) {
+    const all = this.removed + REMOVED_SEP + text;
+    this.removed = all.length > REMOVED_KEEP ? all.slice(all.length - REMOVED_KEEP) : all;
+    this.soon("removed", () => {
+      try {
+        sessionStorage.setItem(REMOVED_KEY_PREFIX + this.docId, this.removed);
+      } catch {
+        // storage full or blocked: the memory of this page still counts
+      }
+    }, 1000);
+  }
+
+  /** Whether pasted text was already in this document: in it now, or removed from it earlier in this tab. */
+  seenInDocument(before, pasted) {
+    return before.includes(pasted) || this.removed.includes(pasted);
+  }
 
   /** What a closed tab (or this tab before a reload) left unsent for this document. */
   adopt() {
@@ -318,6 +352,7 @@ class Editor {
     const inserted = after.slice(start, newEnd);
     const t = Date.now();
     const pos = cpCount(before, start);
+    if (removed.length > 1) this.rememberRemoved(removed); // a key's one character tells nothing
     if (type === "historyUndo" || type === "historyRedo") {
       const op = { kind: type === "historyUndo" ? "undo" : "redo", t, pos, len: cpCount(removed), _p: start, _l: removed.length };
       if (inserted) op.text = inserted;
@@ -330,7 +365,7 @@ class Editor {
       if (inserted) {
         const paste = type === "insertFromPaste" || type === "insertFromPasteAsQuotation";
         const via = paste ? null : inputVia(type);
-        const extra = paste ? { seen_in_doc: before.includes(inserted) } : via ? { via } : {};
+        const extra = paste ? { seen_in_doc: this.seenInDocument(before, inserted) } : via ? { via } : {};
         // A very long paste goes in pieces that each fit a batch (at most 3 bytes of UTF-8 per UTF-16 unit).
         const size = Math.max(2, Math.floor(this.maxBytes / 3));
         let p16 = start;
@@ -747,6 +782,21 @@ class Editor {
 
 // ---- submitting -------------------------------------------------------------------------------------------
 
+/** Links out of the editor (History) send the last changes first, so the page they open (a checkpoint made
+ * there, a diff) has them; after a few seconds without an answer they go anyway: the changes stay on this device. */
+function saveBeforeLeaving(editor) {
+  for (const link of document.querySelectorAll("a[data-save-first]")) {
+    link.addEventListener("click", async (event) => {
+      if (!editor.pending || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      link.setAttribute("aria-busy", "true");
+      link.textContent = "Saving…";
+      await editor.sendPending(5000);
+      window.location.assign(link.href);
+    });
+  }
+}
+
 function submitDialog(editor) {
   const open = document.getElementById("submit-open");
   const dialog = document.getElementById("submit-dialog");
@@ -800,6 +850,7 @@ if (area && dataEl) {
   } else {
     const editor = new Editor(data);
     submitDialog(editor);
+    saveBeforeLeaving(editor);
     window.scribetreeEditor = editor; // for tests and debugging
   }
 }
