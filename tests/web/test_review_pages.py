@@ -303,6 +303,51 @@ class TestGrading:
         assert grade.status == GradeStatus.draft
 
 
+class TestReopen:
+    async def test_staff_reopen_a_submission_for_the_student_from_its_page(self, app, session, klass: Class) -> None:
+        doc, sub = klass.docs["Cy"], klass.subs["Cy"]
+        async with await _as(app, session, klass.teacher, klass.tenant) as t:
+            page = await t.get(f"/submissions/{sub.id}")
+            assert f'href="/documents/{doc.id}/review/reopen"' in page.text
+            assert "Submitted: the student cannot edit" in page.text
+            confirm = await t.get(f"/documents/{doc.id}/review/reopen")
+            assert confirm.status_code == 200 and "Reopen the document for Cy Student?" in confirm.text
+            assert f"Submission {sub.attempt}" in confirm.text and "They are notified" in confirm.text
+            done = await t.post(f"/documents/{doc.id}/review/reopen")
+            assert done.status_code == 303 and done.headers["location"] == f"/documents/{doc.id}/review"
+            after = await t.get(done.headers["location"])
+            assert "Reopened: Cy Student can edit the document" in after.text  # the flash
+            assert "Reopened: the student can edit it" in after.text
+            assert f'/documents/{doc.id}/review/reopen"' not in after.text
+            again = await t.post(f"/documents/{doc.id}/review/reopen")  # refused with the reason, nothing changes
+            assert again.status_code == 303
+            assert "not submitted" in (await t.get(again.headers["location"])).text
+            gone = await t.get(f"/documents/{doc.id}/review/reopen")
+            assert gone.status_code == 303  # nothing to confirm
+        status = select(Document.status).where(Document.id == doc.id)
+        assert (await session.execute(status)).scalar_one() == "reopened"
+        assert (await session.execute(select(Submission.id).where(Submission.id == sub.id))).first()  # it stays
+        note = (await session.execute(select(Notification).where(Notification.user_id == klass.students["Cy"].id)))
+        assert [n.title for n in note.scalars()] == ["Reopened for you: Letter to a reader"]
+        await session.commit()
+        async with await _as(app, session, klass.students["Cy"], klass.tenant) as s:
+            notes = await s.get("/notifications")
+            assert "Reopened for you: Letter to a reader" in notes.text
+
+    async def test_students_and_other_tenants_cannot_reopen_here(
+        self, app, session, klass: Class, other_tenant
+    ) -> None:
+        outsider, _ = await create_member(session, other_tenant, Role.institution_admin)
+        await session.commit()
+        doc = klass.docs["Dee"]
+        for user, tenant in ((klass.students["Dee"], klass.tenant), (outsider, other_tenant)):
+            async with await _as(app, session, user, tenant) as c:
+                assert (await c.get(f"/documents/{doc.id}/review/reopen")).status_code == 404
+                assert (await c.post(f"/documents/{doc.id}/review/reopen")).status_code == 404
+        assert (await session.execute(select(Document.status).where(Document.id == doc.id))).scalar_one() == "submitted"
+        await session.commit()
+
+
 class TestStudentFeedback:
     async def test_nothing_before_submission_and_staff_are_pointed_to_the_list(self, app, session, klass) -> None:
         async with await _as(app, session, klass.students["Ada"], klass.tenant) as s:

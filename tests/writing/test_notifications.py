@@ -17,6 +17,7 @@ from scribetree.courses.models import Course, CourseRole
 from scribetree.tenancy.models import Membership, Role, Tenant, TenantStatus
 from scribetree.writing.feedback import feedback as feedback_service
 from scribetree.writing.feedback_schemas import CommentCreate, GradeWrite, ReplyCreate
+from scribetree.writing.models import Document, DocumentStatus
 from scribetree.writing.notification_models import Notification, NotificationKind
 from scribetree.writing.notifications import (
     TENANT_ACTOR,
@@ -25,6 +26,7 @@ from scribetree.writing.notifications import (
     notify_due_soon,
     scan_due_soon,
 )
+from scribetree.writing.service import document as document_service
 from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member, create_group
 from tests.factories.tenancy import create_tenant
 from tests.factories.writing import create_document, create_submission, ins, write
@@ -82,6 +84,35 @@ class TestFromFeedback:
                 await feedback_service.add_comment(s, teacher, doc.id, CommentCreate(body="Hello"))
                 raise RuntimeError("the request failed later")
         assert await _notes() == []
+
+
+class TestReopened:
+    async def test_staff_reopening_tells_the_student_in_the_app_and_by_email(
+        self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
+    ) -> None:
+        doc = await create_document(session, klass.assignment, owner=klass.student)
+        await write(session, doc, klass.student, [ins(0, "My essay about trees.")])
+        await create_submission(session, doc, klass.student)
+        klass.assignment.resubmission = "unlimited"
+        await session.commit()
+        teacher = await ctx_for(klass.instructor, klass.tenant)
+        student = await ctx_for(klass.student, klass.tenant)
+        async with db.unit_of_work() as s:
+            await document_service.reopen(s, teacher, doc.id)
+        notes = await _notes()
+        assert [(n.kind, n.user_id, n.link) for n in notes] == [
+            (NotificationKind.reopened, klass.student.id, f"/assignments/{klass.assignment.id}/write")
+        ]
+        assert notes[0].title == f"Reopened for you: {klass.assignment.title}"
+        mails = await _jobs(MAIL_ACTOR)
+        assert len(mails) == 1 and mails[0]["to"] == klass.student.email
+        assert f"/assignments/{klass.assignment.id}/write" in mails[0]["body"]
+        # a student reopening their own submission (the policy allows it) tells nobody
+        async with db.unit_of_work() as s:  # submitted again
+            await s.execute(update(Document).where(Document.id == doc.id).values(status=DocumentStatus.submitted))
+        async with db.unit_of_work() as s:
+            await document_service.reopen(s, student, doc.id)
+        assert len(await _notes()) == 1 and len(await _jobs(MAIL_ACTOR)) == 1
 
 
 class TestOwnNotifications:

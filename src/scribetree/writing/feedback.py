@@ -553,11 +553,12 @@ class FeedbackService:
         subject: str,
         body: str,
         kind: NotificationKind = NotificationKind.comment,
+        page: str = "feedback",
     ) -> None:
         ids = [i for i in await self._students(session, ctx, acc.document) if i != ctx.user_id]
         if not ids:
             return
-        # In the app too: the student's feedback page, where comments and the returned grade are shown.
+        # In the app too: by default the student's feedback page, where comments and the returned grade are shown.
         await notifications.notify(
             session,
             _tenant(ctx),
@@ -565,7 +566,7 @@ class FeedbackService:
             kind=kind,
             title=subject,
             body=body,
-            link=f"/assignments/{acc.document.assignment_id}/feedback",
+            link=f"/assignments/{acc.document.assignment_id}/{page}",
         )
         users = await identity.users_by_ids(session, ids)
         tenant = await tenant_service.get(session, _tenant(ctx))
@@ -598,6 +599,17 @@ class FeedbackService:
             body += f"\n\nGrade: {grade.total:g} / {grade.max_points:g}"
         await self._mail_students(
             session, ctx, acc, f"Feedback returned: {title}", body, NotificationKind.feedback_returned
+        )
+
+    async def notify_reopened(self, session: AsyncSession, ctx: AuthContext, acc: DocumentAccess) -> None:
+        """Tell the student (each member of a group) that staff reopened their submitted document."""
+        title = acc.access.assignment.title
+        body = (
+            f'{ctx.display_name} reopened your document for "{title}": you can edit it and submit it again. '
+            "What you submitted before stays as it was."
+        )
+        await self._mail_students(
+            session, ctx, acc, f"Reopened for you: {title}", body, NotificationKind.reopened, page="write"
         )
 
 

@@ -25,6 +25,7 @@ class NotificationKind(StrEnum):
     alert_digest = "alert_digest"  # the daily digest of alerts (alerts)
     message = "message"  # an educator's message to a student (alerts.interventions)
     check_in = "check_in"  # a check-in an educator scheduled with the student, and its reminder
+    reopened = "reopened"  # staff reopened the student's submitted document
 
 
 class Notification(RecordMixin, TenantScoped, Base):

@@ -52,6 +52,7 @@ from scribetree.writing.exceptions import (
     SubmissionNotFound,
     VersionNotFound,
 )
+from scribetree.writing.feedback import feedback as feedback_service
 from scribetree.writing.feedback import graded_submission_ids
 from scribetree.writing.models import (
     Document,
@@ -758,8 +759,9 @@ class DocumentService:
     async def reopen(self, session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> Document:
         """Make a submitted document editable again.
 
-        Staff may always reopen. The student may reopen their own submission when the assignment's
-        resubmission policy allows it: ``unlimited`` always, ``until_due`` until the due date, ``none`` never.
+        Staff may always reopen, and the student is then notified. The student may reopen their own submission
+        when the assignment's resubmission policy allows it: ``unlimited`` always, ``until_due`` until the due
+        date, ``none`` never.
         """
         da = await access_document(session, ctx, document_id, Need.read, for_update=True)
         doc, assignment = da.document, da.access.assignment
@@ -779,6 +781,8 @@ class DocumentService:
                 )
         doc.status = DocumentStatus.reopened
         await audit.record(session, _entry(ctx, "document.reopened", doc, by_staff=da.is_staff))
+        if da.is_staff:  # in the app and by email (a student reopening their own needs no telling)
+            await feedback_service.notify_reopened(session, ctx, da)
         return doc
 
     async def list_submissions(
