@@ -19,7 +19,9 @@ from scribetree.core import clock
 from scribetree.courses.models import Assignment, Course, CourseRole
 from scribetree.identity.models import User
 from scribetree.tenancy.models import Role, Tenant
+from scribetree.web.review.routes import text_html
 from scribetree.writing.feedback_models import Comment, Grade, GradeStatus
+from scribetree.writing.feedback_schemas import AnchorRead, CommentRead, Span
 from scribetree.writing.models import Document, Submission
 from scribetree.writing.notification_models import Notification
 from tests.factories.courses import RUBRIC, create_assignment, create_course, create_course_member, create_group
@@ -425,3 +427,38 @@ class TestNotifications:
             assert (await s.get("/notifications/count")).text.strip() == ""
         await session.refresh(note)
         assert note.read_at is not None
+
+
+def _comment_on(text: str, quote: str) -> CommentRead:
+    start, end = text.index(quote), text.index(quote) + len(quote)
+    return CommentRead(
+        id=uuid.uuid4(),
+        document_id=uuid.uuid4(),
+        submission_id=None,
+        parent_id=None,
+        author_user_id=None,
+        author_name="T",
+        author_is_staff=True,
+        body="b",
+        anchor=AnchorRead(quote=quote, start=start, end=end),
+        revision=1,
+        position=Span(start=start, end=end),
+        outdated=False,
+        resolved_at=None,
+        resolved_by=None,
+        created_at=clock.utcnow(),
+        edited_at=None,
+    )
+
+
+def test_every_comment_on_a_passage_has_the_anchor_its_link_jumps_to() -> None:
+    """Two comments on the same words once got one id between them: the second comment's "On '…'" link led
+    nowhere. Every comment has its anchor, once, at the first piece of its passage; the text is unchanged."""
+    text = "Dear reader, <b>trees</b> keep time."
+    same = [_comment_on(text, "trees"), _comment_on(text, "trees")]
+    wider = _comment_on(text, "<b>trees</b> keep")
+    html = str(text_html(text, [*same, wider]))
+    for c in (*same, wider):
+        assert html.count(f'id="passage-{c.id}"') == 1, c.id
+    assert re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">") == text
+    assert "<b>" not in html

@@ -75,14 +75,17 @@ def text_html(text: str, comments: list[CommentRead]) -> Markup:
             out.append(_escape_text(text[a:b]))
             continue
         ids = " ".join(str(c.id) for c in covering)
-        anchor = next((c.id for c in covering if c.id not in first), None)
+        # Each comment's link jumps to the first piece of its passage: the mark's id for one comment, an empty
+        # element inside it for each other comment starting there (two comments on the same words).
+        starting = [c.id for c in covering if c.id not in first]
+        first.update(starting)
         resolved = all(c.resolved_at is not None for c in covering)
-        attrs = Markup(' id="passage-{}"').format(anchor) if anchor is not None else Markup("")
-        if anchor is not None:
-            first.add(anchor)
+        attrs = Markup(' id="passage-{}"').format(starting[0]) if starting else Markup("")
+        extra = Markup("").join(Markup('<span id="passage-{}"></span>').format(i) for i in starting[1:])
         cls = "passage passage--resolved" if resolved else "passage"
         out.append(
             Markup('<mark class="{}" data-comments="{}"{}>').format(cls, ids, attrs)
+            + extra
             + _escape_text(text[a:b])
             + Markup("</mark>")
         )

@@ -92,7 +92,8 @@ if (textEl) {
 }
 for (const link of document.querySelectorAll("a[data-passage]")) {
   link.addEventListener("click", () => {
-    const mark = document.getElementById(`passage-${link.dataset.passage}`);
+    const target = document.getElementById(`passage-${link.dataset.passage}`);
+    const mark = target?.closest("mark") ?? target; // a second comment on the same words: an anchor inside the mark
     if (mark) flash(mark);
   });
 }
