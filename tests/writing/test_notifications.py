@@ -58,20 +58,44 @@ class TestFromFeedback:
         student = await ctx_for(klass.student, klass.tenant)
         async with db.unit_of_work() as s:
             comment = await feedback_service.add_submission_comment(s, teacher, sub.id, CommentCreate(body="Why?"))
-        async with db.unit_of_work() as s:  # the student's own reply tells nobody
+        async with db.unit_of_work() as s:  # the student's reply tells the teacher who wrote in the thread
             await feedback_service.reply(s, student, comment.id, ReplyCreate(body="Because."))
         async with db.unit_of_work() as s:
             await feedback_service.save_grade(s, teacher, sub.id, GradeWrite(scores={"thesis": "thesis-4"}))
-        assert [n.kind for n in await _notes()] == [NotificationKind.comment]  # a draft grade tells nobody
+        notes = await _notes()  # a draft grade tells nobody
+        assert [(n.kind, n.user_id) for n in notes] == [
+            (NotificationKind.comment, klass.student.id),
+            (NotificationKind.comment, klass.instructor.id),
+        ]
+        assert notes[1].body == "Because." and notes[1].link == f"/submissions/{sub.id}#comment-{comment.id}"
         async with db.unit_of_work() as s:
             await feedback_service.return_grade(s, teacher, sub.id)
         notes = await _notes()
-        assert [(n.kind, n.user_id) for n in notes] == [
-            (NotificationKind.comment, klass.student.id),
-            (NotificationKind.feedback_returned, klass.student.id),
-        ]
-        assert notes[1].title == f"Feedback returned: {klass.assignment.title}" and "4 / 4" in notes[1].body
-        assert notes[1].link == f"/assignments/{klass.assignment.id}/feedback"
+        assert [(n.kind, n.user_id) for n in notes][2:] == [(NotificationKind.feedback_returned, klass.student.id)]
+        assert notes[2].title == f"Feedback returned: {klass.assignment.title}" and "4 / 4" in notes[2].body
+        assert notes[2].link == f"/assignments/{klass.assignment.id}/feedback"
+
+    async def test_a_reply_in_a_group_tells_the_other_members_and_the_staff_in_the_thread(
+        self, session: AsyncSession, klass: Klass, ctx_for: CtxFor
+    ) -> None:
+        group_work = await create_assignment(session, klass.course, kind="group", title="Together")
+        group = await create_group(session, group_work, [klass.student, klass.classmate])
+        doc = await create_document(session, group_work, group=group, text="Our essay about trees.")
+        await session.commit()
+        teacher = await ctx_for(klass.instructor, klass.tenant)
+        student = await ctx_for(klass.student, klass.tenant)
+        async with db.unit_of_work() as s:
+            comment = await feedback_service.add_comment(s, teacher, doc.id, CommentCreate(body="Which trees?"))
+        before = len(await _notes())
+        async with db.unit_of_work() as s:
+            await feedback_service.reply(s, student, comment.id, ReplyCreate(body="Oaks <b>mostly</b>."))
+        told = {(n.user_id, n.link) for n in (await _notes())[before:]}
+        assert told == {
+            (klass.instructor.id, f"/documents/{doc.id}/review#comment-{comment.id}"),
+            (klass.classmate.id, f"/assignments/{group_work.id}/feedback"),
+        }
+        mails = [m for m in await _jobs(MAIL_ACTOR) if "replied" in m["body"]]
+        assert [m["to"] for m in mails] == [klass.classmate.email]  # staff are told in the app only
 
     async def test_a_rolled_back_comment_notifies_nobody(
         self, session: AsyncSession, klass: Klass, ctx_for: CtxFor

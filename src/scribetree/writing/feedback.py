@@ -380,6 +380,7 @@ class FeedbackService:
             ),
         )
         await self._notify_comment(session, ctx, acc, reply)
+        await self._notify_reply_from_student(session, ctx, acc, root, reply)
         return _view(reply, "", {ctx.user_id: ctx.display_name})
 
     async def edit_comment(
@@ -589,6 +590,33 @@ class FeedbackService:
         kind = "replied to a comment" if comment.parent_id else "commented"
         body = f'{ctx.display_name} {kind} on your writing for "{title}":\n\n{excerpt}'
         await self._mail_students(session, ctx, acc, f"New comment on your writing: {title}", body)
+
+    async def _notify_reply_from_student(
+        self, session: AsyncSession, ctx: AuthContext, acc: DocumentAccess, root: Comment, reply: Comment
+    ) -> None:
+        """A student's reply: the staff who wrote in the thread are told in the app (linked to the thread), and in a
+        group the other members as for a staff comment. (A staff reply is told to the students: _notify_comment.)"""
+        if acc.is_staff:
+            return
+        title = acc.access.assignment.title
+        excerpt = reply.body if len(reply.body) <= EXCERPT else reply.body[:EXCERPT] + "…"
+        staff = [u for u in await CommentRepository(session, _tenant(ctx)).staff_in_thread(root.id) if u != ctx.user_id]
+        if staff:
+            page = (
+                f"/submissions/{root.submission_id}" if root.submission_id else f"/documents/{root.document_id}/review"
+            )
+            await notifications.notify(
+                session,
+                _tenant(ctx),
+                staff,
+                kind=NotificationKind.comment,
+                title=f"{ctx.display_name} replied: {title}",
+                body=excerpt,
+                link=f"{page}#comment-{root.id}",
+            )
+        if acc.document.group_id is not None:
+            body = f'{ctx.display_name} replied to a comment on your group\'s writing for "{title}":\n\n{excerpt}'
+            await self._mail_students(session, ctx, acc, f"New reply on your group's writing: {title}", body)
 
     async def _notify_returned(
         self, session: AsyncSession, ctx: AuthContext, acc: DocumentAccess, grade: Grade

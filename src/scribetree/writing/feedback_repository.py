@@ -18,6 +18,20 @@ class CommentRepository(TenantRepository[Comment]):
         stmt = self.base().where(Comment.document_id == document_id).order_by(Comment.created_at, Comment.id)
         return await self.all(stmt)
 
+    async def staff_in_thread(self, root_id: uuid.UUID) -> list[uuid.UUID]:
+        """The staff who wrote the thread's comment or a reply in it."""
+        stmt = (
+            select(Comment.author_user_id)
+            .where(
+                Comment.tenant_id == self.tenant_id,
+                (Comment.id == root_id) | (Comment.parent_id == root_id),
+                Comment.author_is_staff.is_(True),
+                Comment.author_user_id.is_not(None),
+            )
+            .distinct()
+        )
+        return [uid for uid in (await self.session.execute(stmt)).scalars() if uid is not None]
+
 
 class GradeRepository(TenantRepository[Grade]):
     model = Grade
