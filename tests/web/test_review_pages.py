@@ -360,6 +360,49 @@ class TestStudentFeedback:
             assert r.status_code == 200 and f'href="/assignments/{klass.assignment.id}/submissions"' in r.text
 
 
+    async def test_each_submission_keeps_its_grade_and_a_reopened_draft_shows_the_comments_in_place(
+        self, app, session, klass: Class
+    ) -> None:
+        """A resubmission once hid the grade returned on the attempt before ("has not returned a grade yet"), and
+        while revising a reopened document the comments could only be seen on the old submitted text."""
+        first, eve = klass.subs["Eve"], klass.students["Eve"]
+        second = Submission(
+            tenant_id=first.tenant_id,
+            document_id=first.document_id,
+            assignment_id=first.assignment_id,
+            version_id=first.version_id,
+            submitted_by=first.submitted_by,
+            attempt=2,
+            revision=first.revision,
+            content_hash=first.content_hash,
+            word_count=first.word_count,
+            submitted_at=clock.utcnow() + timedelta(minutes=5),
+            late=False,
+        )
+        session.add(second)
+        await session.commit()
+        page = f"/assignments/{klass.assignment.id}/feedback"
+        async with await _as(app, session, eve, klass.tenant) as s:
+            latest = await s.get(page)
+            assert "has not returned a grade for this submission yet" in latest.text
+            assert f'href="{page}?submission={first.id}"' in latest.text and "draft=1" not in latest.text
+            earlier = await s.get(f"{page}?submission={first.id}")
+            assert 'id="overall-feedback">Good.<' in earlier.text and "has not returned a grade" not in earlier.text
+            assert '<strong aria-current="page">Submission 1</strong>' in earlier.text
+            foreign = await s.get(f"{page}?submission={klass.subs['Cy'].id}")  # not theirs: the latest, as usual
+            assert foreign.status_code == 200 and "Cy&#39;s style" not in foreign.text and "Cy's" not in foreign.text
+            assert '<strong aria-current="page">Submission 2</strong>' in foreign.text
+        await write(session, klass.docs["Eve"], eve, [ins(0, "Revised opening. ")])
+        doc = await session.get(Document, klass.docs["Eve"].id)
+        doc.status = "reopened"
+        await session.commit()
+        async with await _as(app, session, eve, klass.tenant) as s:
+            draft = await s.get(f"{page}?draft=1")
+            assert "Your current text" in draft.text and "Revised opening." in draft.text
+            assert "Grades are given on submissions" in draft.text
+            assert f'href="{page}?draft=1"' in (await s.get(page)).text
+
+
 class TestQueryCounts:
     async def test_the_list_and_the_reader_do_not_grow_with_the_class(
         self, app, session, klass: Class, engines

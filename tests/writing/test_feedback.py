@@ -417,7 +417,7 @@ class TestCommentEmails:
         made = await comment(teacher, setup.doc.id, SCRIPT, span(TEXT, "Trees"))
         [mail] = await mails(session)
         assert mail["to"] == k.student.email
-        assert f"/assignments/{k.assignment.id}/write" in mail["body"]
+        assert f"/assignments/{k.assignment.id}/feedback" in mail["body"]  # the comments beside the text
         assert SCRIPT in mail["body"]  # plain text: nothing to escape, nothing interpreted
         student = await client_for(k.student, k.tenant)
         await student.post(f"/api/v1/comments/{made['id']}/replies", json={"body": "Thanks"})
@@ -506,7 +506,7 @@ class TestGrades:
         assert await graded(k) == {setup.submission.id}
         [mail] = await mails(session)
         assert mail["to"] == k.student.email and "7.5 / 7.5" in mail["body"]
-        assert f"/assignments/{k.assignment.id}/write" in mail["body"]
+        assert f"/assignments/{k.assignment.id}/feedback" in mail["body"]  # the comments beside the text
         actions = await audit_actions(session, k.tenant)
         assert actions.count("grade.saved") == 1 and actions.count("grade.returned") == 1
 

@@ -559,7 +559,8 @@ class FeedbackService:
         ids = [i for i in await self._students(session, ctx, acc.document) if i != ctx.user_id]
         if not ids:
             return
-        # In the app too: by default the student's feedback page, where comments and the returned grade are shown.
+        # In the app and in the email: by default the student's feedback page, where comments and the returned grade
+        # are shown beside the text.
         await notifications.notify(
             session,
             _tenant(ctx),
@@ -571,13 +572,14 @@ class FeedbackService:
         )
         users = await identity.users_by_ids(session, ids)
         tenant = await tenant_service.get(session, _tenant(ctx))
-        link = f"{tenant_base_url(tenant)}/assignments/{acc.document.assignment_id}/write"
+        link = f"{tenant_base_url(tenant)}/assignments/{acc.document.assignment_id}/{page}"
+        where = "Open your document" if page == "write" else "See it beside your text"
         subject = " ".join(subject.split())  # no line breaks in a header, whatever the assignment title holds
         for uid in ids:
             user = users.get(uid)
             if user is None or not user.email:
                 continue
-            text = f"Hello {user.display_name},\n\n{body}\n\nOpen your document: {link}\n"
+            text = f"Hello {user.display_name},\n\n{body}\n\n{where}: {link}\n"
             await send_mail(session, to=user.email, subject=subject, body=text, tenant_id=ctx.tenant_id)
 
     async def _notify_comment(

@@ -559,6 +559,8 @@ async def my_feedback(
         "staff": acc.course_role != STUDENT,
         "rubric": acc.assignment.rubric or {},
         "here": f"/assignments/{aid}/feedback",
+        "submissions": [],
+        "draft_view": False,
     }
     if acc.course_role != STUDENT:
         return await render(
@@ -595,7 +597,17 @@ async def my_feedback(
     if doc in write:  # created just now: only the write session sees it (SQLite: a separate connection)
         session = write
     subs = await document_service.list_submissions(session, ctx, doc.id)
-    sub = subs[-1] if subs else None
+    # Which text the comments are placed in: a chosen submission (each keeps its grade), the current draft
+    # (reopened and being revised), or by default the latest submission.
+    q = request.query_params
+    chosen = next((s for s in subs if str(s.id) == q.get("submission")), None)
+    draft_view = chosen is None and (not subs or (q.get("draft") == "1" and doc.status != "submitted"))
+    sub = None if draft_view else chosen or subs[-1]
+    values.update(submissions=subs, draft_view=draft_view)
+    if sub is not None and sub is not subs[-1]:
+        values["here"] += f"?submission={sub.id}"
+    elif draft_view and subs:
+        values["here"] += "?draft=1"
     grade = None
     if sub is not None:
         version = await document_service.get_version(session, ctx, doc.id, sub.version_id)
