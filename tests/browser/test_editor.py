@@ -125,15 +125,21 @@ async def test_write_paste_offline_reload_history_submit(browser: Browser, serve
     assert [(p["text"], p["seen_in_doc"]) for p in pastes] == [(PARAGRAPH, False), ("Dear reader", True)]
     assert ops.apply("", ops.parse_ops(log)) == expected
 
+    # a screen reader was not told "Saving…" and "Saved" at every batch: the announcing region is still empty
+    announce = page.locator("#save-announce")
+    assert await announce.text_content() == ""
+
     # offline: keep typing, the changes stay on this device; back online they are saved
     await context.set_offline(True)
     await page.keyboard.press("Backspace")
     await page.keyboard.type(" — A.")
     expected = expected[:-1] + " — A."
     await expect(status).to_have_text("Offline — changes kept on this device", timeout=8000)
+    await expect(announce).to_have_text("Offline — changes kept on this device")
     assert await _server_text(session, aid) != expected
     await context.set_offline(False)
     await expect(status).to_have_text("Saved", timeout=8000)
+    await expect(announce).to_have_text("All changes saved.")
     assert await _server_text(session, aid) == expected
 
     # reload: the same text, equal to the server's

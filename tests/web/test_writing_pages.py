@@ -69,7 +69,8 @@ async def test_the_editor_page_opens_or_creates_the_document(people, session):
     # the page: title, stage, instructions, rubric panel, status region, submit dialog with the AI statement
     assert "On trees" in r.text and "Stage 1 of 5" in r.text and "<em>trees</em>" in r.text
     assert 'id="rubric-panel"' in r.text and "Exemplary" in r.text
-    assert 'id="save-status" role="status" aria-live="polite"' in r.text
+    assert 'id="save-status" aria-live="off"' in r.text  # changes every 2 s while typing: not read out
+    assert 'id="save-announce" role="status" aria-live="polite"' in r.text  # what needs attention is
     assert '<dialog class="dialog" id="submit-dialog"' in r.text and 'name="ai_statement"' in r.text
     assert re.search(r'<script type="module" src="/static/js/editor\.js\?v=\w+">', r.text)
     assert "<script>" not in r.text.replace('<script type="application/json"', "")  # no inline script (CSP)

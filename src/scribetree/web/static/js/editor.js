@@ -697,9 +697,21 @@ class Editor {
       offline: "Offline — changes kept on this device",
       readonly: "Submitted — read-only",
     }[state] ?? message ?? "";
+    const was = statusEl.dataset.state;
     statusEl.dataset.state = state;
     if (statusEl.textContent !== (message && state === "error" ? message : text)) {
       statusEl.textContent = state === "error" ? message : text;
+    }
+    // The visible status changes every few seconds while typing; a screen reader is told only what needs
+    // attention: going offline, a refusal, read-only, and that everything is saved again after one of those.
+    const announce = document.getElementById("save-announce");
+    if (!announce || state === was) return;
+    if (state === "offline" || state === "error" || state === "readonly") {
+      announce.textContent = statusEl.textContent;
+      this.troubleAnnounced = state !== "readonly";
+    } else if (state === "saved" && this.troubleAnnounced) {
+      announce.textContent = "All changes saved.";
+      this.troubleAnnounced = false;
     }
   }
 
