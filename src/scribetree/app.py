@@ -18,7 +18,7 @@ from scribetree.alerts.endpoints import router as alerts_router
 from scribetree.alerts.interventions_endpoints import router as interventions_router
 from scribetree.analytics.endpoints import router as analytics_router
 from scribetree.compliance.endpoints import router as audit_router
-from scribetree.core import gcpolicy, http, pubsub
+from scribetree.core import gcpolicy, http, pacing, pubsub
 from scribetree.core.config import settings
 from scribetree.core.db import dispose_engines
 from scribetree.core.errors import ScribetreeError
@@ -56,6 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import scribetree.tasks  # noqa: F401  (registers every actor)
         from scribetree.core.jobs import Worker
 
+        pacing.enable()  # its jobs yield the loop to requests (core/pacing.py)
         worker_task = asyncio.create_task(Worker().run(stop), name="in-process-worker")
     gcpolicy.watch()
     gcpolicy.after_startup()  # `serve`: freeze what start-up left alive (core/gcpolicy.py)
@@ -69,6 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             # so another worker runs them again.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(worker_task, timeout=30)
+        pacing.enable(False)
         await pubsub.reset()  # close this process's Redis connections (live pushes)
         await dispose_engines()
 

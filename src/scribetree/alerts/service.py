@@ -18,7 +18,6 @@ after the commit (the live dashboard is not held by quiet hours: only notificati
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import defaultdict
@@ -69,7 +68,7 @@ from scribetree.alerts.schemas import (
     RuleInfoRead,
     ThresholdInfo,
 )
-from scribetree.core import audit, clock, pubsub
+from scribetree.core import audit, clock, pacing, pubsub
 from scribetree.core.config import settings as app_settings
 from scribetree.core.db import after_commit
 from scribetree.core.mail import send_mail
@@ -256,7 +255,7 @@ class AlertService:
         out = []
         for i, t in enumerate(targets):
             if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # a class of hundreds: hand the event loop back between slices
+                await pacing.pause()  # a class of hundreds: hand the event loop back (core/pacing.py)
             a = t.assignment
             d = t.document_id
             mine_b = (
@@ -311,7 +310,7 @@ class AlertService:
         rows: list[dict[str, Any]] = []
         for i, h in enumerate(histories):
             if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+                await pacing.pause()
             th, muted = per_course[h.course_id]
             for f in rules.evaluate(h, th, muted=muted, on_activity=on_activity):
                 info = catalog[f.rule]
@@ -372,6 +371,8 @@ class AlertService:
         # A slice of documents at a time: their batches since the watermark (with the overlap, 90 s of a class's
         # typing) are in memory together, not every document's (each history is judged on its own).
         for at in range(0, len(docs), ACTIVITY_SLICE):
+            if at:
+                await pacing.pause()
             found = await repo.targets_for_documents(docs[at : at + ACTIVITY_SLICE])
             histories = await self._histories(session, tenant_id, found, now, recent=True, new_since=since)
             if histories:

@@ -50,7 +50,7 @@ from scribetree.analytics.schemas import (
     StudentSummary,
     StyleMeasures,
 )
-from scribetree.core import audit, clock, db
+from scribetree.core import audit, clock, db, pacing
 from scribetree.core.config import settings
 from scribetree.core.errors import NotFound
 from scribetree.courses.models import Assignment, AssignmentKind, CourseRole
@@ -341,6 +341,7 @@ class AnalyticsService:
                 if batches >= max_batches:
                     break
                 visited += 1
+                await pacing.pause()  # the computing is on the loop that answers requests (core/pacing.py)
                 found = await self._compute(
                     read, tenant_id, document_id, max_batches - batches, known=read_together[document_id]
                 )
