@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,8 +119,10 @@ async def write(session: AsyncSession, doc: Document, author: User, raw_ops: lis
     return batch
 
 
-async def create_submission(session: AsyncSession, doc: Document, by: User, *, late: bool = False) -> Submission:
-    now = clock.utcnow()
+async def create_submission(
+    session: AsyncSession, doc: Document, by: User, *, late: bool = False, attempt: int = 1, at: datetime | None = None
+) -> Submission:
+    now = at or clock.utcnow()
     version = DocumentVersion(
         tenant_id=doc.tenant_id,
         document_id=doc.id,
@@ -139,7 +142,7 @@ async def create_submission(session: AsyncSession, doc: Document, by: User, *, l
         assignment_id=doc.assignment_id,
         version_id=version.id,
         submitted_by=by.id,
-        attempt=1,
+        attempt=attempt,
         revision=doc.revision,
         content_hash=doc.content_hash,
         word_count=doc.word_count,

@@ -81,23 +81,11 @@ def _statuses(html: str) -> dict[str, str]:
     return {name.split()[0]: status for status, name in rows}
 
 
-def _resubmit(session: AsyncSession, first: Submission) -> Submission:
-    """Attempt 2 of the same text, five minutes after the first."""
-    second = Submission(
-        tenant_id=first.tenant_id,
-        document_id=first.document_id,
-        assignment_id=first.assignment_id,
-        version_id=first.version_id,
-        submitted_by=first.submitted_by,
-        attempt=2,
-        revision=first.revision,
-        content_hash=first.content_hash,
-        word_count=first.word_count,
-        submitted_at=clock.utcnow() + timedelta(minutes=5),
-        late=False,
-    )
-    session.add(second)
-    return second
+async def _resubmit(session: AsyncSession, klass: Class) -> Submission:
+    """Eve's attempt 2, five minutes after her first (whose grade was returned)."""
+    eve = klass.students["Eve"]
+    at = clock.utcnow() + timedelta(minutes=5)
+    return await create_submission(session, klass.docs["Eve"], eve, attempt=2, at=at)
 
 
 class TestSubmissionList:
@@ -120,7 +108,7 @@ class TestSubmissionList:
             assert opened.status_code == 303 and opened.headers["location"] == f"/submissions/{klass.subs['Cy'].id}"
 
     async def test_a_resubmission_after_return_is_not_graded(self, app, session, klass: Class) -> None:
-        _resubmit(session, klass.subs["Eve"])
+        await _resubmit(session, klass)
         await session.commit()
         async with await _as(app, session, klass.teacher, klass.tenant) as c:
             r = await c.get(f"/assignments/{klass.assignment.id}/submissions")
@@ -377,7 +365,7 @@ class TestStudentFeedback:
         """A resubmission once hid the grade returned on the attempt before ("has not returned a grade yet"), and
         while revising a reopened document the comments could only be seen on the old submitted text."""
         first, eve = klass.subs["Eve"], klass.students["Eve"]
-        _resubmit(session, first)
+        await _resubmit(session, klass)
         await session.commit()
         page = f"/assignments/{klass.assignment.id}/feedback"
         async with await _as(app, session, eve, klass.tenant) as s:
