@@ -319,22 +319,28 @@ async def document_page(request: Request, document_id: str, ctx: auth.CoursesRea
     return await _reader_page(request, session, ctx, reader)
 
 
+async def _staff_document(session: AsyncSession, ctx: AuthContext, document_id: uuid.UUID) -> tuple[Any, Any]:
+    """The document and its assignment, for the staff of its course only (404 to anyone else)."""
+    doc = await document_service.get(session, ctx, document_id)
+    return doc, await _staff_assignment(session, ctx, doc.assignment_id)
+
+
 @router.get("/documents/{document_id}/review/reopen", include_in_schema=False)
 async def confirm_reopen(request: Request, document_id: str, ctx: auth.CoursesRead, session: ReadSession) -> Response:
-    reader = await _document_reader(session, ctx, parse_id(document_id))
-    back = f"/submissions/{reader.submissions[-1].id}" if reader.submissions else f"/documents/{reader.doc.id}/review"
-    if reader.doc.status != "submitted":
+    doc, assignment = await _staff_document(session, ctx, parse_id(document_id))
+    subs = await document_service.list_submissions(session, ctx, doc.id)
+    back = f"/submissions/{subs[-1].id}" if subs else f"/documents/{doc.id}/review"
+    if doc.status != "submitted":
         return redirect(back, "This document is not submitted: the student can already edit it.", "error")
-    assignment = await _staff_assignment(session, ctx, reader.doc.assignment_id)
     return await render(
         request,
         "review/confirm_reopen.html",
         session=session,
         title="Reopen for the student?",
-        writer=await _writer_name(session, ctx, reader.doc),
+        writer=await _writer_name(session, ctx, doc),
         assignment=assignment,
-        doc=reader.doc,
-        submission=reader.submissions[-1] if reader.submissions else None,
+        doc=doc,
+        submission=subs[-1] if subs else None,
         back=back,
     )
 
@@ -343,18 +349,16 @@ async def confirm_reopen(request: Request, document_id: str, ctx: auth.CoursesRe
 async def reopen_document(
     request: Request, document_id: str, ctx: auth.CoursesWrite, session: WriteSession
 ) -> Response:
-    did = parse_id(document_id)
-    reader = await _document_reader(session, ctx, did)  # staff of its course only (404 to anyone else)
+    doc, _ = await _staff_document(session, ctx, parse_id(document_id))
+    here = f"/documents/{doc.id}/review"
     try:
-        await document_service.reopen(session, ctx, did)
+        await document_service.reopen(session, ctx, doc.id)
     except NotFound:
         raise
     except ScribetreeError as exc:
-        return redirect(f"/documents/{did}/review", exc.detail, "error")
-    writer = await _writer_name(session, ctx, reader.doc)
-    return redirect(
-        f"/documents/{did}/review", f"Reopened: {writer} can edit the document and submit again, and was notified."
-    )
+        return redirect(here, exc.detail, "error")
+    writer = await _writer_name(session, ctx, doc)
+    return redirect(here, f"Reopened: {writer} can edit the document and submit again, and was notified.")
 
 
 # ---- comments ----------------------------------------------------------------------------------------------
