@@ -1,6 +1,7 @@
 """Review in Chromium on a 375 px phone: the educator opens the submission list from the assignment page, opens a
-submission, selects a passage with the mouse, comments on it, scores the rubric and returns the grade; the student
-signs in, sees the bell's count, the comment's passage highlighted and the grade. No page scrolls sideways, no
+submission, selects a passage with the mouse, comments on it, scores the rubric, returns the grade and reopens the
+document; the student signs in, sees the bell's count, the comment's passage highlighted and the grade, on the
+submission and in the text being revised. No page scrolls sideways, no
 console or CSP errors. Screenshots go to /tmp (``SCRIBETREE_SCREENSHOTS`` to change)."""
 
 from __future__ import annotations
@@ -122,6 +123,15 @@ async def test_educator_comments_and_grades_student_sees_it(
     await page.get_by_text("The grade was returned").wait_for()
     assert await page.locator("[data-grade-total]").first.text_content() == "4 / 4"
     await _fits(page, "returned")
+
+    # reopen it for the student from the same page, through its confirmation
+    await page.get_by_role("link", name="Reopen for the student…").click()
+    await page.wait_for_url("**/review/reopen")
+    await page.get_by_role("heading", name="Reopen the document for Alan Turing?").wait_for()
+    await _fits(page, "confirm-reopen")
+    await page.get_by_role("button", name="Reopen for Alan Turing").click()
+    await page.get_by_text("Reopened: Alan Turing can edit the document").wait_for()
+    assert await page.get_by_role("link", name="Reopen for the student…").count() == 0
     await context.close()
 
     context = await browser.new_context(**PHONE)
@@ -130,7 +140,7 @@ async def test_educator_comments_and_grades_student_sees_it(
     await _sign_in(page, server, student.email)
     bell = page.locator(".bell__count")
     await bell.wait_for()
-    assert await bell.text_content() == "2"  # the comment and the returned grade
+    assert await bell.text_content() == "3"  # the comment, the returned grade and the reopening
     await page.get_by_role("link", name="Notifications").click()
     await page.wait_for_url("**/notifications")  # measuring while the page is still being replaced finds no document
     await _fits(page, "notifications")
@@ -142,5 +152,14 @@ async def test_educator_comments_and_grades_student_sees_it(
     assert await page.locator("[data-grade-total]").text_content() == "4 / 4"
     assert "Support it with one example." in (await page.locator("#overall-feedback").text_content() or "")
     await _fits(page, "student-feedback")
+    # reopened: the comments also in the text being revised (the same text here), the grade on the submission
+    await page.get_by_role("link", name="Your current text").click()
+    await page.wait_for_url("**/feedback?draft=1")
+    assert await page.locator("#review-text mark.passage").text_content() == PASSAGE
+    await page.get_by_text("Grades are given on submissions").wait_for()
+    await page.get_by_role("link", name="Submission 1").click()
+    await page.wait_for_url("**/feedback?submission=*")
+    assert await page.locator("[data-grade-total]").text_content() == "4 / 4"
+    await _fits(page, "student-feedback-attempts")
     await context.close()
     assert not problems, problems
